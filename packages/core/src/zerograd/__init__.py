@@ -1,0 +1,53 @@
+"""zerograd: a small, hackable define-by-run automatic differentiation framework.
+
+The core holds Variable, Function, the backward loop and the grad mode; ops
+come from op-packs (plugins), found in `zerograd.ops`.
+"""
+
+from zerograd import ops
+from zerograd._core import Config
+from zerograd._core import Function
+from zerograd._core import Variable
+from zerograd._core import as_array
+from zerograd._core import as_variable
+from zerograd._core import no_grad
+from zerograd._core import numerical_diff
+from zerograd._core import using_config
+from zerograd._plugins import AUTOLOAD_OFF_ENV
+from zerograd._plugins import ENTRY_POINT_GROUP
+from zerograd._plugins import OpInfo
+from zerograd._plugins import OpRegistry
+from zerograd._plugins import PluginError
+from zerograd._plugins import PluginInfo
+from zerograd._plugins import PluginWarning
+from zerograd._plugins import hookimpl
+from zerograd._plugins import hookspec
+from zerograd._plugins import load_plugins
+from zerograd._plugins import plugins
+from zerograd._plugins import register_plugin
+from zerograd._plugins import unregister_plugin
+
+__all__ = [
+    "AUTOLOAD_OFF_ENV",
+    "ENTRY_POINT_GROUP",
+    "Config",
+    "Function",
+    "OpInfo",
+    "OpRegistry",
+    "PluginError",
+    "PluginInfo",
+    "PluginWarning",
+    "Variable",
+    "as_array",
+    "as_variable",
+    "hookimpl",
+    "hookspec",
+    "load_plugins",
+    "no_grad",
+    "numerical_diff",
+    "ops",
+    "plugins",
+    "register_plugin",
+    "unregister_plugin",
+    "using_config",
+]

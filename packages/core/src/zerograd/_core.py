@@ -1,0 +1,330 @@
+"""The core of zerograd: grad mode, Variable, Function and the backward loop.
+
+Read top to bottom: it follows the order of the DeZero steps it comes from.
+No op lives here; op-packs register them through the plugin system.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import heapq
+import weakref
+from collections.abc import Callable
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+# --- Grad mode ---------------------------------------------------------------
+
+# A ContextVar, not a class attribute: no_grad() in one thread or asyncio task
+# must not switch recording off for another.
+_enable_backprop: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "zerograd_enable_backprop", default=True
+)
+_SETTINGS = {"enable_backprop": _enable_backprop}
+
+
+class _Config:
+    """Grad-mode settings, read and written as attributes (`Config.enable_backprop`).
+
+    Each setting is held per thread and per asyncio task.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        return _setting(name).get()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _setting(name).set(value)
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={v.get()!r}" for k, v in _SETTINGS.items())
+        return f"Config({values})"
+
+
+def _setting(name: str) -> contextvars.ContextVar[Any]:
+    try:
+        return _SETTINGS[name]
+    except KeyError:
+        known = ", ".join(sorted(_SETTINGS))
+        raise AttributeError(
+            f"Config has no setting {name!r}; the settings are: {known}"
+        ) from None
+
+
+Config = _Config()
+
+
+@contextlib.contextmanager
+def using_config(name: str, value: Any) -> Iterator[None]:
+    """Set the grad-mode setting `name` to `value` inside a `with` block."""
+    token = _setting(name).set(value)
+    try:
+        yield
+    finally:
+        _setting(name).reset(token)
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """A `with` block in which no graph is recorded (inference)."""
+    return using_config("enable_backprop", False)
+
+
+# --- Variable ----------------------------------------------------------------
+
+
+def _check_data(data: Any) -> None:
+    if not isinstance(data, np.ndarray):
+        raise TypeError(
+            f"Variable data must be a numpy.ndarray or None, not {type(data).__name__}"
+            f" ({data!r:.60}); wrap it first, e.g. Variable(np.array(...))"
+        )
+    if not np.issubdtype(data.dtype, np.number):
+        raise TypeError(
+            f"Variable data must have a numeric dtype (integer, float or complex),"
+            f" not {data.dtype}"
+        )
+
+
+class Variable:
+    """A node of the graph: an array, its gradient and the Function that made it."""
+
+    __slots__ = ("data", "name", "grad", "creator", "generation", "__weakref__")
+    # ndarray op Variable must come to the Variable's reflected operator instead
+    # of numpy looping over the array and building an object array.
+    __array_priority__ = 200
+    __array_ufunc__ = None
+
+    def __init__(self, data: np.ndarray | None, name: str | None = None) -> None:
+        if data is not None:
+            _check_data(data)
+        self.data = data
+        self.name = name
+        self.grad: np.ndarray | None = None
+        self.creator: Function | None = None
+        self.generation = 0
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape  # type: ignore[union-attr]
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim  # type: ignore[union-attr]
+
+    @property
+    def size(self) -> int:
+        return self.data.size  # type: ignore[union-attr]
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.data.dtype  # type: ignore[union-attr]
+
+    def __len__(self) -> int:
+        return len(self.data)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        if self.data is None:
+            return "variable(None)"
+        body = str(self.data).replace("\n", "\n" + " " * 9)
+        return f"variable({body})"
+
+    def set_creator(self, func: Function) -> None:
+        self.creator = func
+        self.generation = func.generation + 1
+
+    def cleargrad(self) -> None:
+        self.grad = None
+
+    def backward(self, retain_grad: bool = False) -> None:
+        """Fill `.grad` of every leaf this Variable depends on.
+
+        The seed is `self.grad`, or ones. Leaves accumulate across calls (call
+        `cleargrad()` between them); intermediate Variables keep their gradient
+        of this call only when `retain_grad` is true, else it is reset to None.
+        """
+        if self.data is None:
+            raise ValueError("backward() needs data, but this Variable's data is None")
+        seed = self.grad if self.grad is not None else np.ones_like(self.data)
+        if self.creator is None:
+            # A leaf (or an output made under no_grad): d self / d self = 1.
+            self.grad = seed
+            return
+        _backprop(self, seed, retain_grad)
+
+
+def _backprop(output: Variable, seed: np.ndarray, retain_grad: bool) -> None:
+    # Gradients are gathered here and written to the Variables only at the end,
+    # so a backward that fails midway leaves every .grad as it was, and a second
+    # backward never adds a retained intermediate gradient to itself.
+    grads: dict[Variable, np.ndarray] = {output: seed}
+    intermediates: list[tuple[Variable, np.ndarray]] = []
+    creator = output.creator
+    assert creator is not None
+    # A heap ordered by generation, newest first: each function is pushed once,
+    # O(log n) a step, where re-sorting a list at every insertion costs O(n).
+    # The counter breaks ties so that Functions are never compared.
+    pending = [(-creator.generation, 0, creator)]
+    seen = {creator}
+    count = 1
+    while pending:
+        f = heapq.heappop(pending)[2]
+        gys: list[np.ndarray | None] = []
+        for ref in f.outputs:
+            y = ref()
+            if y is None:  # an output nobody kept cannot have received a gradient
+                gys.append(None)
+                continue
+            gy = grads.pop(y, None)
+            if gy is None:
+                gy = np.zeros_like(y.data)
+            gys.append(gy)
+            intermediates.append((y, gy))
+        gxs = f.backward(*gys)
+        if type(gxs) is not tuple:
+            gxs = (gxs,)
+        if len(gxs) != len(f.inputs):
+            raise ValueError(
+                f"{type(f).__name__}.backward returned {len(gxs)} gradient(s)"
+                f" for {len(f.inputs)} input(s); it must return one per input"
+            )
+        for i, (x, gx) in enumerate(zip(f.inputs, gxs)):
+            if gx is None:  # the op gives this input no gradient
+                continue
+            if type(gx) is not np.ndarray:
+                gx = np.asarray(gx)
+            if gx.shape != x.data.shape:
+                raise ValueError(
+                    f"{type(f).__name__}.backward returned a gradient of shape"
+                    f" {gx.shape} for input {i}, whose shape is {x.data.shape}"
+                )
+            previous = grads.get(x)
+            # Out of place: ops such as Add return one gy array for two inputs.
+            grads[x] = gx if previous is None else previous + gx
+            c = x.creator
+            if c is not None and c not in seen:
+                seen.add(c)
+                heapq.heappush(pending, (-c.generation, count, c))
+                count += 1
+    for y, gy in intermediates:
+        y.grad = gy if retain_grad else None
+    # What is left are the leaves: they accumulate across backward calls.
+    for x, gx in grads.items():
+        x.grad = gx if x.grad is None else x.grad + gx
+
+
+# --- Function ----------------------------------------------------------------
+
+
+def as_array(x: Any, like: tuple[np.ndarray, ...] = ()) -> np.ndarray:
+    """Turn a number, a numpy scalar or a list of numbers into an ndarray.
+
+    A Python number takes the dtype numpy would give it in an expression with
+    the arrays `like` (NEP 50): `float32 * 3.0` stays float32.
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (int, float, complex)) and not isinstance(x, bool):
+        return np.asarray(x, dtype=np.result_type(x, *like))
+    if isinstance(x, (np.generic, list, tuple)):
+        array = np.asarray(x)
+        if np.issubdtype(array.dtype, np.number):
+            return array
+    raise TypeError(
+        f"cannot use {type(x).__name__} {x!r:.60} as an operand: accepted are"
+        f" Variable, numpy.ndarray, int, float, complex and lists of numbers"
+    )
+
+
+def as_variable(obj: Any) -> Variable:
+    """`obj` itself if it is a Variable, else a new leaf Variable of `as_array(obj)`."""
+    if isinstance(obj, Variable):
+        return obj
+    return Variable(as_array(obj))
+
+
+def _as_inputs(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
+    for x in inputs:
+        if not isinstance(x, Variable):
+            break
+    else:
+        return inputs  # the common case: nothing to convert
+    arrays = tuple(
+        x.data if isinstance(x, Variable) else x
+        for x in inputs
+        if isinstance(x, (Variable, np.ndarray))
+    )
+    return tuple(
+        x if isinstance(x, Variable) else Variable(as_array(x, arrays)) for x in inputs
+    )
+
+
+def _as_output(y: Any, func: Function) -> Variable:
+    if type(y) is not np.ndarray:
+        y = np.asarray(y)  # numpy turns 0-d results into scalars
+    if not np.issubdtype(y.dtype, np.number):
+        raise TypeError(
+            f"{type(func).__name__}.forward returned an array of dtype {y.dtype};"
+            f" forward must return numeric numpy arrays"
+        )
+    return Variable(y)
+
+
+class Function:
+    """An op: subclass it with `forward` on arrays and `backward` on gradients.
+
+    `backward(*gys)` reads its inputs as `self.inputs[i].data` and its outputs
+    as `self.outputs[i]()`, and returns one gradient per input (None for an
+    input that gets none). A Function instance is one node of one graph.
+    """
+
+    # Class-level defaults, so that subclasses whose __init__ does not call
+    # super().__init__() (as in the seeds' Pow) still work.
+    generation = 0
+    inputs: tuple[Variable, ...] | None = None
+    outputs: tuple[weakref.ref[Variable], ...] = ()
+
+    def __call__(self, *inputs: Any) -> Any:
+        if self.inputs is not None:
+            raise RuntimeError(
+                f"this {type(self).__name__} instance is already a node of a graph;"
+                f" call a new instance instead, e.g. {type(self).__name__}()(x)"
+            )
+        variables = _as_inputs(inputs)
+        ys = self.forward(*[x.data for x in variables])
+        if type(ys) is not tuple:
+            ys = (ys,)
+        outputs = [_as_output(y, self) for y in ys]
+        if _enable_backprop.get():
+            self.generation = max([x.generation for x in variables])
+            for output in outputs:
+                output.set_creator(self)
+            self.inputs = variables
+            # Weak references: an output and its creator would otherwise keep
+            # each other alive, and only the cyclic garbage collector frees them.
+            self.outputs = tuple([weakref.ref(output) for output in outputs])
+        return outputs if len(outputs) > 1 else outputs[0]
+
+    def forward(self, *xs: np.ndarray) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward(*xs)")
+
+    def backward(self, *gys: np.ndarray) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define backward(*gys)")
+
+
+# --- Numerical differentiation -----------------------------------------------
+
+
+def numerical_diff(f: Callable[[Variable], Any], x: Any, eps: float = 1e-4) -> Any:
+    """The central difference (f(x + eps) - f(x - eps)) / 2 eps.
+
+    `x` is a Variable or an array; for an array every element moves at once,
+    which gives the derivative of an elementwise `f`.
+    """
+    data = as_variable(x).data
+    y0 = as_variable(f(Variable(as_array(data - eps))))
+    y1 = as_variable(f(Variable(as_array(data + eps))))
+    return (y1.data - y0.data) / (2 * eps)

@@ -1,0 +1,463 @@
+"""The plugin system: op-packs register their ops and operators through pluggy.
+
+Pluggy is used when a plugin loads, never per op: registering an op puts a
+plain function into `zerograd.ops` and plain methods onto Variable, so calling
+an op costs what calling its Function costs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import os
+import threading
+import warnings
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
+
+import pluggy
+
+from zerograd._core import Function
+from zerograd._core import Variable
+
+PROJECT = "zerograd"
+ENTRY_POINT_GROUP = "zerograd"
+AUTOLOAD_OFF_ENV = "ZEROGRAD_DISABLE_PLUGIN_AUTOLOAD"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded or registered; the message says which and why."""
+
+
+class PluginWarning(UserWarning):
+    """An installed plugin failed to load; the other plugins were loaded."""
+
+
+# --- What plugins may provide ------------------------------------------------
+
+_BINARY = {
+    "__add__": "+",
+    "__sub__": "-",
+    "__mul__": "*",
+    "__truediv__": "/",
+    "__floordiv__": "//",
+    "__mod__": "%",
+    "__pow__": "**",
+    "__matmul__": "@",
+}
+_REFLECTED = {f"__r{dunder[2:]}": symbol for dunder, symbol in _BINARY.items()}
+_UNARY = {"__neg__": "unary -", "__pos__": "unary +", "__abs__": "abs()"}
+OPERATORS = {**_BINARY, **_REFLECTED, **_UNARY}
+
+# Where a user finds what is missing: the first-party op-packs and what they give.
+_ARITH = ("add", "sub", "mul", "div", "neg", "pow")
+_ARITH_OPERATORS = (
+    *("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__"),
+    *("__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__"),
+)
+_ELEMENTWISE = ("square", "exp", "log", "sin", "cos", "tanh", "sqrt")
+_PROVIDED_BY = {
+    **dict.fromkeys(_ARITH + _ARITH_OPERATORS, "zerograd-arith"),
+    **dict.fromkeys(_ELEMENTWISE, "zerograd-elementwise"),
+}
+
+
+class _HookSpecs:
+    @hookspec
+    def zerograd_register_ops(self, registry: OpRegistry) -> None:
+        """Register this plugin's ops: `registry.add(name, op, operators=...)`."""
+
+
+# --- The registry a plugin fills ---------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class OpInfo:
+    """One registered op."""
+
+    name: str
+    op: Any  # what the plugin registered: a Function subclass or a callable
+    function: Callable[..., Any]  # what zerograd.ops.<name> is
+    plugin: str
+    operators: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginInfo:
+    """A plugin that was loaded, or that failed to load (`error` says why)."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    ops: tuple[str, ...] = ()
+    operators: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def source(self) -> str:
+        if self.distribution is None:
+            return "registered with zerograd.register_plugin()"
+        return f"{self.distribution} {self.version}"
+
+
+class OpRegistry:
+    """What a plugin's `zerograd_register_ops(registry)` hook receives."""
+
+    def __init__(self, plugin_name: str) -> None:
+        self.plugin_name = plugin_name
+        self.ops: list[OpInfo] = []
+
+    def add(self, name: str, op: Any, *, operators: Iterable[str] = ()) -> None:
+        """Register `op` as `zerograd.ops.<name>`.
+
+        `op` is a Function subclass (each call makes a new instance) or a
+        callable on Variables. `operators` are the Variable methods it provides,
+        e.g. ("__add__", "__radd__"): `__rX__` calls `op(other, self)`.
+        """
+        where = f"plugin {self.plugin_name!r}"
+        if not isinstance(name, str) or not name.isidentifier() or name[0] == "_":
+            raise PluginError(
+                f"{where} registers an op named {name!r}: an op name must be a"
+                f" Python identifier that does not start with '_'"
+            )
+        if any(info.name == name for info in self.ops):
+            raise PluginError(f"{where} registers the op {name!r} twice")
+        operators = tuple(operators)
+        for dunder in operators:
+            if dunder not in OPERATORS:
+                raise PluginError(
+                    f"{where} claims {dunder!r} for op {name!r}, which is not an"
+                    f" operator zerograd lets plugins provide; those are:"
+                    f" {', '.join(OPERATORS)}"
+                )
+            if any(dunder in info.operators for info in self.ops):
+                raise PluginError(f"{where} claims the operator {dunder!r} twice")
+        function = _op_function(name, op, where)
+        self.ops.append(OpInfo(name, op, function, self.plugin_name, operators))
+
+
+def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
+    if isinstance(op, type):
+        if not issubclass(op, Function):
+            raise PluginError(
+                f"{where} registers op {name!r} as the class {op.__qualname__}, which"
+                f" is not a zerograd.Function subclass; register a Function subclass"
+                f" or a function"
+            )
+        cls = op
+
+        def call(*inputs: Any) -> Any:
+            return cls()(*inputs)
+
+        call.__name__ = call.__qualname__ = name
+        call.__doc__ = cls.__doc__
+        call.__module__ = cls.__module__
+        return call
+    if not callable(op):
+        raise PluginError(
+            f"{where} registers op {name!r} as {type(op).__name__} {op!r:.40}, which"
+            f" is not callable; register a Function subclass or a function"
+        )
+    return op  # type: ignore[no-any-return]
+
+
+def _operator_method(dunder: str, function: Callable[..., Any]) -> Any:
+    if dunder in _UNARY:
+
+        def unary(self: Variable) -> Any:
+            return function(self)
+
+        method = unary
+    elif dunder in _REFLECTED:
+
+        def reflected(self: Variable, other: Any) -> Any:
+            return function(other, self)
+
+        method = reflected
+    else:
+
+        def binary(self: Variable, other: Any) -> Any:
+            return function(self, other)
+
+        method = binary
+    method.__name__ = method.__qualname__ = dunder
+    return method
+
+
+def _missing_operator(dunder: str) -> Any:
+    def missing(self: Variable, *args: Any) -> Any:
+        if _host.autoload():  # the first operator used loads the plugins
+            return getattr(self, dunder)(*args)
+        raise TypeError(
+            f"Variable has no operator {OPERATORS[dunder]} ({dunder}):"
+            f" {_host.hint(dunder)}"
+        )
+
+    missing.__name__ = missing.__qualname__ = dunder
+    return missing
+
+
+# --- The plugin host ---------------------------------------------------------
+
+
+class _PluginHost:
+    def __init__(self) -> None:
+        self.manager = pluggy.PluginManager(PROJECT)
+        self.manager.add_hookspecs(_HookSpecs)
+        self.ops: dict[str, OpInfo] = {}
+        self.operators: dict[str, OpInfo] = {}
+        self.infos: dict[str, PluginInfo] = {}
+        self.failures: dict[str, PluginInfo] = {}
+        self.autoloaded = False
+        # Reentrant: a plugin's import may itself touch zerograd.ops.
+        self.lock = threading.RLock()
+        for dunder in OPERATORS:
+            setattr(Variable, dunder, _missing_operator(dunder))
+
+    # Loading
+
+    def autoload(self) -> bool:
+        """Load the installed plugins once; True if this call loaded them."""
+        if self.autoloaded:
+            return False
+        with self.lock:
+            if self.autoloaded:
+                return False
+            self.autoloaded = True
+            if os.environ.get(AUTOLOAD_OFF_ENV):
+                return False
+            self.load_entry_points()
+            return True
+
+    def load_entry_points(self, names: Iterable[str] | None = None) -> None:
+        wanted = None if names is None else set(names)
+        found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        # Sorted by name: the file system's order must not decide anything.
+        for entry_point in sorted(found, key=lambda ep: (ep.name, ep.value)):
+            if wanted is not None and entry_point.name not in wanted:
+                continue
+            with self.lock:
+                self._load_entry_point(entry_point)
+        if wanted is not None:
+            missing = wanted - {ep.name for ep in found}
+            if missing:
+                raise PluginError(
+                    f"no installed zerograd plugin has the entry point name(s)"
+                    f" {', '.join(sorted(missing))}; installed are:"
+                    f" {', '.join(sorted(ep.name for ep in found)) or 'none'}"
+                )
+
+    def _load_entry_point(self, entry_point: importlib.metadata.EntryPoint) -> None:
+        name = entry_point.name
+        dist = entry_point.dist
+        dist_name = dist.metadata["Name"] if dist is not None else None
+        version = dist.version if dist is not None else None
+        origin = f"entry point '{name} = {entry_point.value}' of {dist_name} {version}"
+        loaded = self.infos.get(name)
+        if loaded is not None:
+            if loaded.distribution != dist_name:
+                self._fail(
+                    PluginInfo(name, dist_name, version),
+                    f"zerograd plugin {name!r} ({origin}) was not loaded: the plugin"
+                    f" name {name!r} is already taken by {loaded.source}",
+                )
+            return
+        if name in self.failures or self.manager.is_blocked(name):
+            return
+        try:
+            plugin = entry_point.load()
+        except Exception as exc:
+            self._fail(
+                PluginInfo(name, dist_name, version),
+                f"zerograd plugin {name!r} ({origin}) failed to import:"
+                f" {type(exc).__name__}: {exc}",
+            )
+            return
+        try:
+            self.register(plugin, name, dist_name, version)
+        except PluginError as exc:
+            self._fail(PluginInfo(name, dist_name, version), f"{exc} [{origin}]")
+
+    def _fail(self, info: PluginInfo, message: str) -> None:
+        self.failures[info.name] = dataclasses.replace(info, error=message)
+        warnings.warn(f"{message}; the other plugins are loaded", PluginWarning, 3)
+
+    # Registering
+
+    def register(
+        self,
+        plugin: object,
+        name: str | None = None,
+        distribution: str | None = None,
+        version: str | None = None,
+    ) -> str:
+        with self.lock:
+            if self.manager.is_registered(plugin):
+                raise PluginError(
+                    f"{plugin!r:.60} is already registered as plugin"
+                    f" {self.manager.get_name(plugin)!r}"
+                )
+            try:
+                name = self.manager.register(plugin, name)
+                self.manager.check_pending()
+            except (ValueError, pluggy.PluginValidationError) as exc:
+                if self.manager.is_registered(plugin):
+                    self.manager.unregister(plugin)
+                raise PluginError(f"cannot register {plugin!r:.60}: {exc}") from exc
+            assert name is not None
+            info = PluginInfo(name, distribution, version)
+            try:
+                registry = self._collect(plugin, info)
+                self._check_conflicts(registry, info)
+            except BaseException:
+                self.manager.unregister(plugin)
+                raise
+            self._commit(registry)
+            self.infos[name] = dataclasses.replace(
+                info,
+                ops=tuple(op.name for op in registry.ops),
+                operators=tuple(d for op in registry.ops for d in op.operators),
+            )
+            return name
+
+    def _collect(self, plugin: object, info: PluginInfo) -> OpRegistry:
+        registry = OpRegistry(info.name)
+        others = [p for p in self.manager.get_plugins() if p is not plugin]
+        hook = self.manager.subset_hook_caller("zerograd_register_ops", others)
+        try:
+            hook(registry=registry)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {info.name!r} ({info.source}) raised in"
+                f" zerograd_register_ops: {type(exc).__name__}: {exc}"
+            ) from exc
+        return registry
+
+    def _check_conflicts(self, registry: OpRegistry, info: PluginInfo) -> None:
+        this = f"plugin {info.name!r} ({info.source})"
+        for op in registry.ops:
+            holder = self.ops.get(op.name)
+            if holder is not None:
+                raise PluginError(
+                    f"{this} registers the op {op.name!r}, which plugin"
+                    f" {holder.plugin!r} ({self.infos[holder.plugin].source})"
+                    f" already registers; uninstall or unregister one of them"
+                )
+            for dunder in op.operators:
+                holder = self.operators.get(dunder)
+                if holder is not None:
+                    raise PluginError(
+                        f"{this} claims the operator {dunder} for op {op.name!r},"
+                        f" which plugin {holder.plugin!r}"
+                        f" ({self.infos[holder.plugin].source}) already provides"
+                        f" with op {holder.name!r}"
+                    )
+
+    def _commit(self, registry: OpRegistry) -> None:
+        from zerograd import ops as namespace
+
+        for op in registry.ops:
+            self.ops[op.name] = op
+            setattr(namespace, op.name, op.function)
+            for dunder in op.operators:
+                self.operators[dunder] = op
+                setattr(Variable, dunder, _operator_method(dunder, op.function))
+
+    def unregister(self, plugin: object) -> None:
+        from zerograd import ops as namespace
+
+        with self.lock:
+            name = self.manager.get_name(plugin)
+            if name is None:
+                raise PluginError(f"{plugin!r:.60} is not a registered zerograd plugin")
+            info = self.infos.pop(name)
+            for op_name in info.ops:
+                del self.ops[op_name]
+                delattr(namespace, op_name)
+            for dunder in info.operators:
+                del self.operators[dunder]
+                setattr(Variable, dunder, _missing_operator(dunder))
+            self.manager.unregister(plugin)
+
+    # Telling the user what is missing
+
+    def hint(self, key: str) -> str:
+        """Why op or operator `key` is missing, and what would provide it."""
+        dist = _PROVIDED_BY.get(key)
+        if dist is None:
+            return (
+                "no loaded plugin provides it; install an op-pack that does, or"
+                " register your own with zerograd.register_plugin()"
+            )
+        for failure in self.failures.values():
+            if failure.distribution == dist:
+                return f"{dist} is installed but failed to load: {failure.error}"
+        try:
+            importlib.metadata.distribution(dist)
+        except importlib.metadata.PackageNotFoundError:
+            folder = dist.removeprefix("zerograd-")
+            return (
+                f"it is provided by the op-pack {dist}, which is not installed;"
+                f" install it with: pip install {dist}"
+                f" (from a zerograd checkout: pip install ./packages/{folder})"
+            )
+        if os.environ.get(AUTOLOAD_OFF_ENV):
+            return (
+                f"{dist} is installed, but plugin autoloading is off because"
+                f" {AUTOLOAD_OFF_ENV} is set; call zerograd.load_plugins() to load it"
+            )
+        return f"{dist} is installed but is not registered (it was unregistered?)"
+
+    def missing_op(self, name: str) -> Any:
+        if name.startswith("__"):  # import machinery probing the module
+            raise AttributeError(name)
+        if self.autoload() and name in self.ops:
+            return self.ops[name].function
+        raise AttributeError(f"zerograd.ops has no op {name!r}: {self.hint(name)}")
+
+
+_host = _PluginHost()
+
+
+# --- Public API --------------------------------------------------------------
+
+
+def register_plugin(plugin: object, name: str | None = None) -> str:
+    """Register a plugin that is not installed (a module, class or object with
+    hook implementations); its ops appear in `zerograd.ops` at once.
+
+    Installed plugins are loaded first, so a clash with them is reported here.
+    Raises PluginError, leaving nothing registered, when the plugin is invalid
+    or clashes with a loaded one. Returns the plugin's name.
+    """
+    _host.autoload()
+    return _host.register(plugin, name)
+
+
+def unregister_plugin(plugin: object) -> None:
+    """Remove a plugin with its ops and operators."""
+    _host.unregister(plugin)
+
+
+def load_plugins(*names: str) -> None:
+    """Load installed plugins now, all or those with the given entry-point names.
+
+    Use it when autoloading is off (ZEROGRAD_DISABLE_PLUGIN_AUTOLOAD is set).
+    """
+    _host.autoloaded = True
+    _host.load_entry_points(names or None)
+
+
+def plugins() -> list[PluginInfo]:
+    """Every plugin loaded, then every plugin that failed to load, by name."""
+    _host.autoload()
+    with _host.lock:
+        loaded = sorted(_host.infos.values(), key=lambda info: info.name)
+        failed = sorted(_host.failures.values(), key=lambda info: info.name)
+    return loaded + failed
