@@ -1,0 +1,295 @@
+"""The plugin system: registering, unregistering, conflicts, broken plugins,
+and what a user meets with the core alone."""
+
+import importlib
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import zerograd
+from zerograd import Function
+from zerograd import PluginError
+from zerograd import PluginWarning
+from zerograd import Variable
+from zerograd import hookimpl
+
+
+class Triple(Function):
+    """3x."""
+
+    def forward(self, x):
+        return 3 * x
+
+    def backward(self, gy):
+        return 3 * gy
+
+
+class TriplePlugin:
+    @hookimpl
+    def zerograd_register_ops(self, registry):
+        registry.add("zg_triple", Triple, operators=("__pos__",))
+
+
+@pytest.fixture
+def registered():
+    """Register plugins for one test and always unregister them after it."""
+    plugins = []
+
+    def register(plugin, name=None):
+        zerograd.register_plugin(plugin, name)
+        plugins.append(plugin)
+        return plugin
+
+    yield register
+    for plugin in plugins:
+        if zerograd._plugins._host.manager.is_registered(plugin):
+            zerograd.unregister_plugin(plugin)
+
+
+def test_registered_op_appears_and_leaves(registered):
+    plugin = registered(TriplePlugin())
+    x = Variable(np.array(2.0))
+    y = zerograd.ops.zg_triple(x)
+    assert y.data == 6.0
+    y.backward()
+    assert x.grad == 3.0
+    from zerograd.ops import zg_triple
+
+    assert zg_triple is zerograd.ops.zg_triple
+    assert (+x).data == 6.0  # the claimed operator
+    assert "zg_triple" in dir(zerograd.ops)
+    zerograd.unregister_plugin(plugin)
+    with pytest.raises(AttributeError, match="no op 'zg_triple'"):
+        zerograd.ops.zg_triple  # noqa: B018
+    with pytest.raises(TypeError, match=r"no operator unary \+ \(__pos__\)"):
+        +x  # noqa: B018
+
+
+def test_registered_op_costs_a_direct_function(registered):
+    registered(TriplePlugin())
+    op = zerograd.ops.zg_triple
+    assert op.__name__ == "zg_triple"
+    assert op.__doc__ == "3x."
+    assert zerograd.ops.__dict__["zg_triple"] is op  # a plain module attribute
+
+
+def test_plugin_info_lists_ops_and_operators(registered):
+    registered(TriplePlugin(), "triple-plugin")
+    info = next(p for p in zerograd.plugins() if p.name == "triple-plugin")
+    assert info.ops == ("zg_triple",)
+    assert info.operators == ("__pos__",)
+    assert info.distribution is None
+    assert info.error is None
+
+
+def test_reflected_operator_swaps_operands(registered):
+    def rdiff(x0, x1):
+        return Diff()(x0, x1)
+
+    class Diff(Function):
+        def forward(self, x0, x1):
+            return x0 - 10 * x1
+
+        def backward(self, gy):
+            return gy, -10 * gy
+
+    class Plugin:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add("zg_diff", rdiff, operators=("__floordiv__", "__rfloordiv__"))
+
+    registered(Plugin())
+    x = Variable(np.array(1.0))
+    assert (x // 2.0).data == 1.0 - 20.0
+    assert (2.0 // x).data == 2.0 - 10.0
+    assert (np.array([2.0, 3.0]) // x).data.tolist() == [-8.0, -7.0]
+
+
+def test_same_op_name_from_two_plugins_names_both(registered):
+    registered(TriplePlugin(), "first-pack")
+
+    class Other:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add("zg_other", Triple)
+            registry.add("zg_triple", Triple)
+
+    other = Other()
+    with pytest.raises(PluginError, match=r"'second-pack'.*'zg_triple'.*'first-pack'"):
+        zerograd.register_plugin(other, "second-pack")
+    # nothing of the refused plugin stays behind
+    assert not zerograd._plugins._host.manager.is_registered(other)
+    assert not hasattr(zerograd.ops, "zg_other")
+
+
+def test_claimed_operator_conflict_names_both(registered):
+    registered(TriplePlugin(), "first-pack")
+
+    class Other:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add("zg_plus", Triple, operators=("__pos__",))
+
+    with pytest.raises(PluginError, match=r"'second-pack'.*__pos__.*'first-pack'"):
+        zerograd.register_plugin(Other(), "second-pack")
+
+
+@pytest.mark.parametrize(
+    ("op", "message"),
+    [
+        (42, "int 42, which is not callable"),
+        (dict, "class dict, which is not a zerograd.Function subclass"),
+    ],
+)
+def test_op_that_is_not_a_function_is_refused(op, message):
+    class Bad:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add("zg_bad", op)
+
+    with pytest.raises(PluginError, match=message):
+        zerograd.register_plugin(Bad())
+    assert not hasattr(zerograd.ops, "zg_bad")
+
+
+@pytest.mark.parametrize(
+    ("name", "operators", "message"),
+    [
+        ("_private", (), "must be a Python identifier"),
+        ("two words", (), "must be a Python identifier"),
+        ("zg_ok", ("__init__",), "'__init__'.*not an operator"),
+    ],
+)
+def test_bad_names_and_operators_are_refused(name, operators, message):
+    class Bad:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add(name, Triple, operators=operators)
+
+    with pytest.raises(PluginError, match=message):
+        zerograd.register_plugin(Bad())
+
+
+def test_hook_that_raises_is_reported_with_the_plugin_name():
+    class Raises:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            raise RuntimeError("boom")
+
+    with pytest.raises(PluginError, match=r"'raiser'.*raised.*RuntimeError: boom"):
+        zerograd.register_plugin(Raises(), "raiser")
+    assert zerograd._plugins._host.manager.get_plugin("raiser") is None
+
+
+def test_misspelled_hook_is_refused():
+    class Typo:
+        @hookimpl
+        def zerograd_register_op(self, registry):
+            pass
+
+    with pytest.raises(PluginError, match="zerograd_register_op"):
+        zerograd.register_plugin(Typo(), "typo")
+    assert zerograd._plugins._host.manager.get_plugin("typo") is None
+
+
+def test_registering_twice_is_refused(registered):
+    plugin = registered(TriplePlugin())
+    with pytest.raises(PluginError, match="already registered"):
+        zerograd.register_plugin(plugin)
+
+
+def test_unregistering_an_unknown_plugin_is_refused():
+    with pytest.raises(PluginError, match="not a registered zerograd plugin"):
+        zerograd.unregister_plugin(object())
+
+
+@pytest.fixture
+def fake_distribution(tmp_path, monkeypatch):
+    """An installed distribution with one broken and one good plugin."""
+    dist_info = tmp_path / "zg_fake-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: zg-fake\nVersion: 1.0\n"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        "[zerograd]\nzg-broken = zg_fake_missing_module\nzg-good = zg_fake_good\n"
+    )
+    (tmp_path / "zg_fake_good.py").write_text(
+        textwrap.dedent(
+            """
+            import zerograd
+
+            class Half(zerograd.Function):
+                def forward(self, x):
+                    return x / 2
+
+                def backward(self, gy):
+                    return gy / 2
+
+            @zerograd.hookimpl
+            def zerograd_register_ops(registry):
+                registry.add("zg_half", Half)
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    host = zerograd._plugins._host
+    yield
+    good = host.manager.get_plugin("zg-good")
+    if good is not None:
+        zerograd.unregister_plugin(good)
+    host.failures.pop("zg-broken", None)
+    sys.modules.pop("zg_fake_good", None)
+
+
+@pytest.mark.usefixtures("fake_distribution")
+def test_plugin_that_fails_to_import_is_named_and_others_still_load():
+    with pytest.warns(PluginWarning) as warned:
+        zerograd.load_plugins("zg-broken", "zg-good")
+    message = str(warned[0].message)
+    assert "'zg-broken'" in message
+    assert "zg_fake_missing_module" in message
+    assert "zg-fake 1.0" in message
+    assert "ModuleNotFoundError" in message
+    assert zerograd.ops.zg_half(Variable(np.array(3.0))).data == 1.5
+    infos = {info.name: info for info in zerograd.plugins()}
+    assert infos["zg-good"].distribution == "zg-fake"
+    assert infos["zg-good"].version == "1.0"
+    assert "ModuleNotFoundError" in infos["zg-broken"].error
+
+
+def test_loading_an_unknown_entry_point_name_is_refused():
+    with pytest.raises(PluginError, match="no installed zerograd plugin.*zg-nothing"):
+        zerograd.load_plugins("zg-nothing")
+
+
+# --- the core alone ---
+
+
+@pytest.mark.without("zerograd-arith")
+def test_core_alone_operator_names_the_arith_pack():
+    x = Variable(np.array(1.0))
+    with pytest.raises(TypeError, match=r"\+ .*zerograd-arith.*pip install"):
+        x + x  # noqa: B018
+    with pytest.raises(TypeError, match="zerograd-arith"):
+        2.0 * x  # noqa: B018
+    with pytest.raises(TypeError, match="zerograd-arith"):
+        np.array([1.0, 2.0]) - x  # noqa: B018
+    with pytest.raises(AttributeError, match="zerograd-arith"):
+        zerograd.ops.add  # noqa: B018
+
+
+@pytest.mark.without("zerograd-elementwise")
+def test_core_alone_op_names_the_elementwise_pack():
+    with pytest.raises(AttributeError, match=r"'exp'.*zerograd-elementwise"):
+        zerograd.ops.exp  # noqa: B018
+    with pytest.raises(ImportError):  # Python words this one itself
+        from zerograd.ops import exp  # noqa: F401
+
+
+def test_unknown_op_says_how_to_provide_one():
+    with pytest.raises(AttributeError, match=r"'zg_nope'.*register_plugin"):
+        zerograd.ops.zg_nope  # noqa: B018
