@@ -11,7 +11,6 @@ import math
 from typing import Any
 
 import numpy as np
-
 import zerograd
 from zerograd import Function
 from zerograd import Variable

@@ -12,6 +12,7 @@ import heapq
 import weakref
 from collections.abc import Callable
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from typing import Any
 
 import numpy as np
@@ -92,39 +93,45 @@ def _check_data(data: Any) -> None:
 class Variable:
     """A node of the graph: an array, its gradient and the Function that made it."""
 
-    __slots__ = ("data", "name", "grad", "creator", "generation", "__weakref__")
+    __slots__ = ("__weakref__", "creator", "data", "generation", "grad", "name")
     # ndarray op Variable must come to the Variable's reflected operator instead
     # of numpy looping over the array and building an object array.
     __array_priority__ = 200
     __array_ufunc__ = None
 
+    data: np.ndarray  # None only in a Variable made as a placeholder
+    name: str | None
+    grad: np.ndarray | None
+    creator: Function | None
+    generation: int
+
     def __init__(self, data: np.ndarray | None, name: str | None = None) -> None:
         if data is not None:
             _check_data(data)
-        self.data = data
+        self.data = data  # type: ignore[assignment]
         self.name = name
-        self.grad: np.ndarray | None = None
-        self.creator: Function | None = None
+        self.grad = None
+        self.creator = None
         self.generation = 0
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape  # type: ignore[union-attr]
+        return self.data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim  # type: ignore[union-attr]
+        return self.data.ndim
 
     @property
     def size(self) -> int:
-        return self.data.size  # type: ignore[union-attr]
+        return self.data.size
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        return self.data.dtype  # type: ignore[union-attr]
+        return self.data.dtype
 
     def __len__(self) -> int:
-        return len(self.data)  # type: ignore[arg-type]
+        return len(self.data)
 
     def __repr__(self) -> str:
         if self.data is None:
@@ -191,7 +198,7 @@ def _backprop(output: Variable, seed: np.ndarray, retain_grad: bool) -> None:
                 f"{type(f).__name__}.backward returned {len(gxs)} gradient(s)"
                 f" for {len(f.inputs)} input(s); it must return one per input"
             )
-        for i, (x, gx) in enumerate(zip(f.inputs, gxs)):
+        for i, (x, gx) in enumerate(zip(f.inputs, gxs, strict=True)):
             if gx is None:  # the op gives this input no gradient
                 continue
             if type(gx) is not np.ndarray:
@@ -284,11 +291,11 @@ class Function:
     # Class-level defaults, so that subclasses whose __init__ does not call
     # super().__init__() (as in the seeds' Pow) still work.
     generation = 0
-    inputs: tuple[Variable, ...] | None = None
+    inputs: tuple[Variable, ...] = ()
     outputs: tuple[weakref.ref[Variable], ...] = ()
 
     def __call__(self, *inputs: Any) -> Any:
-        if self.inputs is not None:
+        if self.outputs:
             raise RuntimeError(
                 f"this {type(self).__name__} instance is already a node of a graph;"
                 f" call a new instance instead, e.g. {type(self).__name__}()(x)"
@@ -308,11 +315,18 @@ class Function:
             self.outputs = tuple([weakref.ref(output) for output in outputs])
         return outputs if len(outputs) > 1 else outputs[0]
 
-    def forward(self, *xs: np.ndarray) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must define forward(*xs)")
+    if TYPE_CHECKING:
+        # Each op chooses its own arity, forward(self, x0, x1) say: typed as
+        # loose callables so that no subclass breaks the base's signature.
+        forward: Callable[..., Any]
+        backward: Callable[..., Any]
+    else:
 
-    def backward(self, *gys: np.ndarray) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must define backward(*gys)")
+        def forward(self, *xs):
+            raise NotImplementedError(f"{type(self).__name__} must define forward")
+
+        def backward(self, *gys):
+            raise NotImplementedError(f"{type(self).__name__} must define backward")
 
 
 # --- Numerical differentiation -----------------------------------------------

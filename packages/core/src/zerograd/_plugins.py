@@ -162,10 +162,11 @@ def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
             f"{where} registers op {name!r} as {type(op).__name__} {op!r:.40}, which"
             f" is not callable; register a Function subclass or a function"
         )
-    return op  # type: ignore[no-any-return]
+    return op
 
 
 def _operator_method(dunder: str, function: Callable[..., Any]) -> Any:
+    method: Callable[..., Any]
     if dunder in _UNARY:
 
         def unary(self: Variable) -> Any:

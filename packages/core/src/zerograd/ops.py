@@ -1,4 +1,5 @@
-"""The ops of every loaded plugin: `zerograd.ops.exp(x)`, `from zerograd.ops import exp`.
+"""The ops of every loaded plugin:
+`zerograd.ops.exp(x)`, `from zerograd.ops import exp`.
 
 Registering an op sets it here as a plain attribute, so a call costs no lookup
 beyond the module's own. Installed plugins load the first time a missing name

@@ -6,7 +6,6 @@ written in it (exp, tanh, sqrt), as it is already computed.
 """
 
 import numpy as np
-
 import zerograd
 from zerograd import Function
 

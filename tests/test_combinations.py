@@ -1,0 +1,137 @@
+"""What each combination of installed packages gives, as a user meets it."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import zerograd
+from zerograd import Variable
+
+ARITH_OPS = ("add", "sub", "mul", "div", "neg", "pow")
+ELEMENTWISE_OPS = ("square", "exp", "log", "sin", "cos", "tanh", "sqrt")
+
+
+def run_python(code, **env):
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+@pytest.mark.requires("zerograd-arith")
+def test_arith_plugin_is_listed_with_its_distribution():
+    info = next(p for p in zerograd.plugins() if p.name == "arith")
+    assert (info.distribution, info.version) == ("zerograd-arith", "0.1.0")
+    assert info.ops == ARITH_OPS
+    assert set(info.operators) == {
+        "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+        "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__",
+    }  # fmt: skip
+
+
+@pytest.mark.requires("zerograd-elementwise")
+def test_elementwise_plugin_is_listed_with_its_distribution():
+    info = next(p for p in zerograd.plugins() if p.name == "elementwise")
+    assert (info.distribution, info.version) == ("zerograd-elementwise", "0.1.0")
+    assert info.ops == ELEMENTWISE_OPS
+    assert info.operators == ()
+
+
+@pytest.mark.requires("zerograd-elementwise")
+@pytest.mark.without("zerograd-arith")
+def test_elementwise_without_arith():
+    x = Variable(np.array(0.0))
+    assert zerograd.ops.exp(x).data == 1.0
+    with pytest.raises(TypeError, match="zerograd-arith"):
+        x * 2
+
+
+@pytest.mark.requires("zerograd-arith")
+@pytest.mark.without("zerograd-elementwise")
+def test_arith_without_elementwise():
+    x = Variable(np.array(3.0))
+    assert (x * 2).data == 6.0
+    with pytest.raises(AttributeError, match="pip install zerograd-elementwise"):
+        zerograd.ops.sin  # noqa: B018
+
+
+def test_only_installed_packs_are_loaded():
+    names = {p.name for p in zerograd.plugins() if p.distribution is not None}
+    expected = set()
+    for pack in ("arith", "elementwise"):
+        try:
+            __import__(f"zerograd_{pack}")
+            expected.add(pack)
+        except ImportError:
+            pass
+    assert names == expected
+
+
+@pytest.mark.requires("zerograd-arith")
+def test_autoload_can_be_turned_off():
+    code = (
+        "import numpy as np, zerograd\n"
+        "x = zerograd.Variable(np.array(2.0))\n"
+        "try:\n"
+        "    x + x\n"
+        "except TypeError as e:\n"
+        "    print('refused:', e)\n"
+        "zerograd.load_plugins('arith')\n"
+        "print('loaded:', (x + x).data)\n"
+    )
+    result = run_python(code, ZEROGRAD_DISABLE_PLUGIN_AUTOLOAD="1")
+    assert result.returncode == 0, result.stderr
+    assert "ZEROGRAD_DISABLE_PLUGIN_AUTOLOAD is set" in result.stdout
+    assert "loaded: 4.0" in result.stdout
+
+
+@pytest.mark.requires("zerograd-arith", "zerograd-elementwise")
+def test_operator_is_a_plain_method_once_loaded():
+    x = Variable(np.array(1.0))
+    x + x
+    assert Variable.__add__.__name__ == "__add__"
+    assert zerograd.ops.__dict__["exp"] is zerograd.ops.exp
+
+
+def test_import_loads_no_plugin():
+    result = run_python(
+        "import sys, zerograd\n"
+        "print(sorted(m for m in sys.modules if m.startswith('zerograd_')))"
+    )
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.requires("zerograd-arith", "zerograd-elementwise")
+def test_demo_prints_the_seeds_gradients():
+    result = subprocess.run(
+        [sys.executable, "-m", "zerograd.demo"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("zerograd op-packs loaded: arith (zerograd-arith 0.1.0)")
+    assert lines[1].split() == [
+        "sphere(1,",
+        "1)",
+        "=",
+        "2.0",
+        "gradient:",
+        "2.0",
+        "2.0",
+    ]
+    assert lines[2].endswith("gradient: 0.040000000000000036 0.040000000000000036")
+    assert lines[3].split()[-4:] == ["1876.0", "gradient:", "-5376.0", "8064.0"]
+
+
+@pytest.mark.without("zerograd-arith")
+def test_demo_without_arith_says_what_to_install():
+    result = subprocess.run(
+        [sys.executable, "-m", "zerograd.demo"], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "pip install zerograd-arith" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,57 @@
+"""The docs' examples run: each ```python block of a page is executed in order in
+one namespace, and a ```text block right after it must equal what it printed.
+
+A page says which distributions its examples need in a comment
+`<!-- requires: zerograd-arith ... -->`; without them its test is skipped.
+"""
+
+import contextlib
+import importlib.metadata
+import io
+import pathlib
+import re
+
+import pytest
+
+DOCS = pathlib.Path(__file__).parent.parent / "docs"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+REQUIRES = re.compile(r"<!-- requires:(.*?)-->")
+
+
+def examples(page):
+    """(code, expected output or None) for each python block of the page."""
+    blocks = [(m.group(1), m.group(2)) for m in FENCE.finditer(page.read_text())]
+    for i, (language, code) in enumerate(blocks):
+        if language == "python":
+            following = blocks[i + 1] if i + 1 < len(blocks) else None
+            expected = following[1] if following and following[0] == "text" else None
+            yield code, expected
+
+
+def missing_distributions(page):
+    match = REQUIRES.search(page.read_text())
+    assert match, f"{page.name} must say what it requires: <!-- requires: ... -->"
+    missing = []
+    for name in match.group(1).split():
+        try:
+            importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
+
+
+@pytest.mark.parametrize("page", sorted(DOCS.glob("*.md")), ids=lambda p: p.name)
+def test_page_examples(page):
+    missing = missing_distributions(page)
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}, not installed here")
+    namespace = {"__name__": f"docs_{page.stem}"}
+    ran = 0
+    for code, expected in examples(page):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, str(page), "exec"), namespace)
+        if expected is not None:
+            assert out.getvalue() == expected, f"{page.name}: output of\n{code}"
+        ran += 1
+    assert ran > 0
