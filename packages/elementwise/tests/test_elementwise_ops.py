@@ -58,7 +58,10 @@ def test_no_graph_under_no_grad(name):
 def test_seeds_values():
     x = Variable(np.array(4.0))
     assert str(ops.exp(x).data) == "54.598150033144236"
-    assert str(ops.square(x).data) == "16.0"
+    y = ops.square(x)
+    assert str(y.data) == "16.0"
+    y.backward()
+    assert str(x.grad) == "8.0"
     assert str(ops.square(ops.square(x)).data) == "256.0"
     assert str(ops.exp(Variable(np.array(3))).data) == "20.085536923187668"
     x = Variable(np.array(2.0))
