@@ -9,6 +9,9 @@ import importlib.metadata
 
 import pytest
 
+# For the tests of zerograd-testing's pytest plugin, run in a pytester session.
+pytest_plugins = ["pytester"]
+
 
 def _installed(distribution: str) -> bool:
     try:

@@ -15,6 +15,7 @@ import statistics
 import timeit
 
 import numpy as np
+
 import zerograd
 from zerograd import Variable
 

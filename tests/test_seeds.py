@@ -3,6 +3,7 @@ op-packs: operators from zerograd-arith, square and exp from zerograd-elementwis
 
 import numpy as np
 import pytest
+
 from zerograd import Variable
 from zerograd import no_grad
 from zerograd import numerical_diff

@@ -1,13 +1,17 @@
-"""zerograd-arith: values, gradients against numerical_diff, operators with
-every kind of operand, broadcasting and dtypes."""
+"""zerograd-arith: the conformance suite of zerograd-testing, values, operators
+with every kind of operand, broadcasting and dtypes."""
 
 import numpy as np
 import pytest
-from zerograd import Variable
-from zerograd import numerical_diff
-from zerograd import ops
 
-pytestmark = pytest.mark.requires("zerograd-arith")
+from zerograd import Variable
+from zerograd import ops
+from zerograd_testing import conformance_tests
+from zerograd_testing import gradcheck
+
+pytestmark = pytest.mark.requires("zerograd-arith", "zerograd-testing")
+
+TestConformance = conformance_tests("arith")
 
 rng = np.random.default_rng(20261123)
 
@@ -29,9 +33,7 @@ def test_binary_op_value_and_gradients(name, shape):
     b = Variable(rng.uniform(low, high, size=shape))
     y = op(a, b)
     np.testing.assert_allclose(y.data, reference(a.data, b.data))
-    y.backward()
-    np.testing.assert_allclose(a.grad, numerical_diff(lambda v: op(v, b), a), rtol=1e-6)
-    np.testing.assert_allclose(b.grad, numerical_diff(lambda v: op(a, v), b), rtol=1e-6)
+    gradcheck(op, a, b)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -39,8 +41,7 @@ def test_neg_value_and_gradient(shape):
     x = Variable(rng.uniform(-2, 2, size=shape))
     y = ops.neg(x)
     np.testing.assert_array_equal(y.data, -x.data)
-    y.backward()
-    np.testing.assert_allclose(x.grad, numerical_diff(ops.neg, x), rtol=1e-6)
+    gradcheck(ops.neg, x)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -51,7 +52,7 @@ def test_pow_constant_exponent(shape, c):
     np.testing.assert_allclose(y.data, x.data**c)
     y.backward()
     np.testing.assert_allclose(x.grad, c * x.data ** (c - 1), rtol=1e-12)
-    np.testing.assert_allclose(x.grad, numerical_diff(lambda v: v**c, x), rtol=1e-6)
+    gradcheck(lambda v: v**c, x)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -61,7 +62,7 @@ def test_constant_base_pow(shape):
     np.testing.assert_allclose(y.data, 2.0**x.data)
     y.backward()
     np.testing.assert_allclose(x.grad, 2.0**x.data * np.log(2.0), rtol=1e-12)
-    np.testing.assert_allclose(x.grad, numerical_diff(lambda v: 2**v, x), rtol=1e-6)
+    gradcheck(lambda v: 2**v, x)
     assert (ops.pow(np.array([2.0, 3.0]), Variable(np.array(2.0)))).data.tolist() == [
         4.0,
         9.0,
@@ -172,6 +173,7 @@ def test_broadcasting_gives_each_input_its_own_shape(name):
     np.testing.assert_allclose(b.grad, bs.grad.sum(axis=0))
     np.testing.assert_allclose(c.grad, cs.grad.sum(axis=1, keepdims=True))
     np.testing.assert_allclose(x.grad, xs.grad)
+    gradcheck(lambda x, b, c: op(op(x, b), c), x, b, c)  # element by element
 
 
 def test_broadcast_add_exact():

@@ -7,6 +7,7 @@ import weakref
 
 import numpy as np
 import pytest
+
 from zerograd import Config
 from zerograd import Function
 from zerograd import Variable

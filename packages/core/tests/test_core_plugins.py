@@ -7,6 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
+
 import zerograd
 from zerograd import Function
 from zerograd import PluginError

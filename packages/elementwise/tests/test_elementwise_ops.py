@@ -1,14 +1,18 @@
-"""zerograd-elementwise: values against numpy, gradients against exact
-derivatives and numerical_diff at random points of each op's domain."""
+"""zerograd-elementwise: the conformance suite of zerograd-testing, values
+against numpy, gradients against exact derivatives."""
 
 import numpy as np
 import pytest
+
 from zerograd import Variable
-from zerograd import no_grad
 from zerograd import numerical_diff
 from zerograd import ops
+from zerograd_testing import conformance_tests
+from zerograd_testing import gradcheck
 
-pytestmark = pytest.mark.requires("zerograd-elementwise")
+pytestmark = pytest.mark.requires("zerograd-elementwise", "zerograd-testing")
+
+TestConformance = conformance_tests("elementwise")
 
 rng = np.random.default_rng(7)
 
@@ -34,25 +38,6 @@ def test_value_and_gradient(name, shape):
     np.testing.assert_allclose(y.data, forward(x.data), rtol=1e-15)
     y.backward()
     np.testing.assert_allclose(x.grad, derivative(x.data), rtol=1e-12)
-    np.testing.assert_allclose(x.grad, numerical_diff(op, x), rtol=1e-6)
-
-
-@pytest.mark.parametrize("name", OPS)
-def test_float32_stays_float32(name):
-    low, high = OPS[name][2]
-    x = Variable(rng.uniform(low, high, size=5).astype(np.float32))
-    y = getattr(ops, name)(x)
-    assert y.dtype == np.float32
-    y.backward()
-    assert x.grad.dtype == np.float32
-
-
-@pytest.mark.parametrize("name", OPS)
-def test_no_graph_under_no_grad(name):
-    x = Variable(np.array(0.5))
-    with no_grad():
-        y = getattr(ops, name)(x)
-    assert y.creator is None
 
 
 def test_seeds_values():
@@ -78,6 +63,4 @@ def test_seeds_values():
 def test_chain_of_every_op():
     x = Variable(np.array([0.3, 0.7, 1.1]))
     f = lambda v: ops.sqrt(ops.exp(ops.tanh(ops.sin(ops.cos(ops.log(ops.square(v)))))))  # noqa: E731
-    y = f(x)
-    y.backward()
-    np.testing.assert_allclose(x.grad, numerical_diff(f, x), rtol=1e-6)
+    gradcheck(f, x)

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 import numpy as np
+
 import zerograd
 from zerograd import Function
 from zerograd import Variable
@@ -132,6 +133,15 @@ def zerograd_register_ops(registry):
     registry.add("add", Add, operators=("__add__", "__radd__"))
     registry.add("sub", Sub, operators=("__sub__", "__rsub__"))
     registry.add("mul", Mul, operators=("__mul__", "__rmul__"))
-    registry.add("div", Div, operators=("__truediv__", "__rtruediv__"))
+    # div and pow are defined elsewhere too; (0, inf) is where tests may sample.
+    registry.add(
+        "div", Div, operators=("__truediv__", "__rtruediv__"), domain=(0, None)
+    )
     registry.add("neg", Neg, operators=("__neg__",))
-    registry.add("pow", pow, operators=("__pow__", "__rpow__"))
+    registry.add(
+        "pow",
+        pow,
+        operators=("__pow__", "__rpow__"),
+        domain=(0, None),
+        example_args=(3,),
+    )

@@ -14,6 +14,7 @@ from zerograd._core import no_grad
 from zerograd._core import numerical_diff
 from zerograd._core import using_config
 from zerograd._plugins import AUTOLOAD_OFF_ENV
+from zerograd._plugins import AUTOLOAD_ONLY_ENV
 from zerograd._plugins import ENTRY_POINT_GROUP
 from zerograd._plugins import OpInfo
 from zerograd._plugins import OpRegistry
@@ -23,12 +24,14 @@ from zerograd._plugins import PluginWarning
 from zerograd._plugins import hookimpl
 from zerograd._plugins import hookspec
 from zerograd._plugins import load_plugins
+from zerograd._plugins import op_info
 from zerograd._plugins import plugins
 from zerograd._plugins import register_plugin
 from zerograd._plugins import unregister_plugin
 
 __all__ = [
     "AUTOLOAD_OFF_ENV",
+    "AUTOLOAD_ONLY_ENV",
     "ENTRY_POINT_GROUP",
     "Config",
     "Function",
@@ -45,6 +48,7 @@ __all__ = [
     "load_plugins",
     "no_grad",
     "numerical_diff",
+    "op_info",
     "ops",
     "plugins",
     "register_plugin",

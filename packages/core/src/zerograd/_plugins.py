@@ -24,6 +24,7 @@ from zerograd._core import Variable
 PROJECT = "zerograd"
 ENTRY_POINT_GROUP = "zerograd"
 AUTOLOAD_OFF_ENV = "ZEROGRAD_DISABLE_PLUGIN_AUTOLOAD"
+AUTOLOAD_ONLY_ENV = "ZEROGRAD_PLUGINS"  # comma-separated entry-point names
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -84,6 +85,8 @@ class OpInfo:
     function: Callable[..., Any]  # what zerograd.ops.<name> is
     plugin: str
     operators: tuple[str, ...]
+    domain: tuple[float | None, float | None]  # open interval of valid inputs
+    example_args: tuple[Any, ...]  # constants that follow the Variables in a call
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,12 +114,24 @@ class OpRegistry:
         self.plugin_name = plugin_name
         self.ops: list[OpInfo] = []
 
-    def add(self, name: str, op: Any, *, operators: Iterable[str] = ()) -> None:
+    def add(
+        self,
+        name: str,
+        op: Any,
+        *,
+        operators: Iterable[str] = (),
+        domain: tuple[float | None, float | None] = (None, None),
+        example_args: tuple[Any, ...] = (),
+    ) -> None:
         """Register `op` as `zerograd.ops.<name>`.
 
         `op` is a Function subclass (each call makes a new instance) or a
         callable on Variables. `operators` are the Variable methods it provides,
         e.g. ("__add__", "__radd__"): `__rX__` calls `op(other, self)`.
+        `domain` is the open interval (low, high) where the op is defined and
+        differentiable, None for no bound: log's is (0, None). `example_args`
+        are constants that complete a call after the Variables, e.g. (3,) for
+        pow(x, c). Test tools (zerograd-testing) read both.
         """
         where = f"plugin {self.plugin_name!r}"
         if not isinstance(name, str) or not name.isidentifier() or name[0] == "_":
@@ -136,8 +151,21 @@ class OpRegistry:
                 )
             if any(dunder in info.operators for info in self.ops):
                 raise PluginError(f"{where} claims the operator {dunder!r} twice")
+        low, high = domain
+        if low is not None and high is not None and not low < high:
+            raise PluginError(f"{where} gives op {name!r} an empty domain {domain}")
         function = _op_function(name, op, where)
-        self.ops.append(OpInfo(name, op, function, self.plugin_name, operators))
+        self.ops.append(
+            OpInfo(
+                name,
+                op,
+                function,
+                self.plugin_name,
+                operators,
+                domain,
+                tuple(example_args),
+            )
+        )
 
 
 def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
@@ -231,10 +259,15 @@ class _PluginHost:
             self.autoloaded = True
             if os.environ.get(AUTOLOAD_OFF_ENV):
                 return False
-            self.load_entry_points()
+            only = os.environ.get(AUTOLOAD_ONLY_ENV)
+            names = None if only is None else [n for n in only.split(",") if n]
+            problem = self.load_entry_points(names)
+            if problem:
+                warnings.warn(f"{AUTOLOAD_ONLY_ENV}: {problem}", PluginWarning, 3)
             return True
 
-    def load_entry_points(self, names: Iterable[str] | None = None) -> None:
+    def load_entry_points(self, names: Iterable[str] | None = None) -> str | None:
+        """Load the installed plugins, or those named; say which names are unknown."""
         wanted = None if names is None else set(names)
         found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
         # Sorted by name: the file system's order must not decide anything.
@@ -243,14 +276,14 @@ class _PluginHost:
                 continue
             with self.lock:
                 self._load_entry_point(entry_point)
-        if wanted is not None:
-            missing = wanted - {ep.name for ep in found}
-            if missing:
-                raise PluginError(
-                    f"no installed zerograd plugin has the entry point name(s)"
-                    f" {', '.join(sorted(missing))}; installed are:"
-                    f" {', '.join(sorted(ep.name for ep in found)) or 'none'}"
-                )
+        unknown = sorted((wanted or set()) - {ep.name for ep in found})
+        if not unknown:
+            return None
+        installed = ", ".join(sorted(ep.name for ep in found)) or "none"
+        return (
+            f"no installed zerograd plugin has the entry point name(s)"
+            f" {', '.join(unknown)}; installed are: {installed}"
+        )
 
     def _load_entry_point(self, entry_point: importlib.metadata.EntryPoint) -> None:
         name = entry_point.name
@@ -450,9 +483,21 @@ def load_plugins(*names: str) -> None:
     """Load installed plugins now, all or those with the given entry-point names.
 
     Use it when autoloading is off (ZEROGRAD_DISABLE_PLUGIN_AUTOLOAD is set).
+    Raises PluginError for a name no installed plugin has, after loading the rest.
     """
     _host.autoloaded = True
-    _host.load_entry_points(names or None)
+    problem = _host.load_entry_points(names or None)
+    if problem:
+        raise PluginError(problem)
+
+
+def op_info(name: str) -> OpInfo:
+    """What is registered as `zerograd.ops.<name>`: op, plugin, domain, ..."""
+    _host.autoload()
+    try:
+        return _host.ops[name]
+    except KeyError:
+        raise KeyError(f"no op {name!r} is registered: {_host.hint(name)}") from None
 
 
 def plugins() -> list[PluginInfo]:

@@ -6,6 +6,7 @@ written in it (exp, tanh, sqrt), as it is already computed.
 """
 
 import numpy as np
+
 import zerograd
 from zerograd import Function
 
@@ -77,8 +78,8 @@ class Sqrt(Function):
 def zerograd_register_ops(registry):
     registry.add("square", Square)
     registry.add("exp", Exp)
-    registry.add("log", Log)
+    registry.add("log", Log, domain=(0, None))
     registry.add("sin", Sin)
     registry.add("cos", Cos)
     registry.add("tanh", Tanh)
-    registry.add("sqrt", Sqrt)
+    registry.add("sqrt", Sqrt, domain=(0, None))

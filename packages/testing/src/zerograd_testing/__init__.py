@@ -1,0 +1,22 @@
+"""zerograd-testing: the test kit for zerograd op authors.
+
+- `gradcheck(fn, *inputs)`: analytic against numerical gradients, element by element.
+- `conformance_tests(plugin)`: a pytest test class checking every op of a plugin.
+- `zerograd_testing.strategies`: hypothesis strategies for shapes, arrays, Variables.
+- a pytest plugin (fixtures `zerograd_rng`, `zerograd_plugin`, `gradcheck`;
+  option `--zerograd-seed`), loaded by pytest itself.
+"""
+
+from zerograd_testing import strategies
+from zerograd_testing._conformance import DEFAULT_BOUNDS
+from zerograd_testing._conformance import conformance_tests
+from zerograd_testing._gradcheck import GradcheckError
+from zerograd_testing._gradcheck import gradcheck
+
+__all__ = [
+    "DEFAULT_BOUNDS",
+    "GradcheckError",
+    "conformance_tests",
+    "gradcheck",
+    "strategies",
+]
