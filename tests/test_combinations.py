@@ -92,6 +92,41 @@ def test_autoload_can_be_turned_off():
 
 
 @pytest.mark.requires("zerograd-arith", "zerograd-elementwise")
+def test_autoload_only_named_plugins():
+    code = (
+        "import numpy as np, zerograd\n"
+        "x = zerograd.Variable(np.array(0.0))\n"
+        "print('exp:', zerograd.ops.exp(x).data)\n"
+        "print([p.name for p in zerograd.plugins()])\n"
+        "try:\n"
+        "    x + x\n"
+        "except TypeError as e:\n"
+        "    print('refused:', e)\n"
+    )
+    result = run_python(code, ZEROGRAD_PLUGINS="elementwise")
+    assert result.returncode == 0, result.stderr
+    assert "exp: 1.0" in result.stdout
+    assert "['elementwise']" in result.stdout
+    assert "ZEROGRAD_PLUGINS='elementwise' does not name its plugin" in result.stdout
+
+
+def test_autoload_only_warns_of_unknown_names():
+    code = "import zerograd\nzerograd.plugins()\n"
+    result = run_python(code, ZEROGRAD_PLUGINS="nonesuch", PYTHONWARNINGS="always")
+    assert "ZEROGRAD_PLUGINS: no installed zerograd plugin" in result.stderr
+    assert "nonesuch" in result.stderr
+
+
+@pytest.mark.requires("zerograd-elementwise")
+def test_op_info_tells_plugin_and_domain():
+    info = zerograd.op_info("log")
+    assert (info.name, info.plugin, info.domain) == ("log", "elementwise", (0, None))
+    assert info.function is zerograd.ops.log
+    with pytest.raises(KeyError, match="no op 'zg_none'"):
+        zerograd.op_info("zg_none")
+
+
+@pytest.mark.requires("zerograd-arith", "zerograd-elementwise")
 def test_operator_is_a_plain_method_once_loaded():
     x = Variable(np.array(1.0))
     x + x

@@ -1,5 +1,7 @@
 """The docs' examples run: each ```python block of a page is executed in order in
 one namespace, and a ```text block right after it must equal what it printed.
+A block marked with a file name (```python file=path) is a file of a package
+the page builds, not a session: tests/test_plugin_tutorial.py runs those.
 
 A page says which distributions its examples need in a comment
 `<!-- requires: zerograd-arith ... -->`; without them its test is skipped.
@@ -8,23 +10,20 @@ A page says which distributions its examples need in a comment
 import contextlib
 import importlib.metadata
 import io
-import pathlib
-import re
 
 import pytest
-
-DOCS = pathlib.Path(__file__).parent.parent / "docs"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-REQUIRES = re.compile(r"<!-- requires:(.*?)-->")
+from markdown_blocks import DOCS
+from markdown_blocks import REQUIRES
+from markdown_blocks import blocks
 
 
 def examples(page):
-    """(code, expected output or None) for each python block of the page."""
-    blocks = [(m.group(1), m.group(2)) for m in FENCE.finditer(page.read_text())]
-    for i, (language, code) in enumerate(blocks):
-        if language == "python":
-            following = blocks[i + 1] if i + 1 < len(blocks) else None
-            expected = following[1] if following and following[0] == "text" else None
+    """(code, expected output or None) for each session python block."""
+    fenced = list(blocks(page))
+    for i, (language, attributes, code) in enumerate(fenced):
+        if language == "python" and "file" not in attributes:
+            following = fenced[i + 1] if i + 1 < len(fenced) else None
+            expected = following[2] if following and following[0] == "text" else None
             yield code, expected
 
 

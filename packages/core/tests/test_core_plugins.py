@@ -160,6 +160,7 @@ def test_op_that_is_not_a_function_is_refused(op, message):
         ("_private", (), "must be a Python identifier"),
         ("two words", (), "must be a Python identifier"),
         ("zg_ok", ("__init__",), "'__init__'.*not an operator"),
+        ("zg_ok", ("__pos__", "__pos__"), "claims the operator '__pos__' twice"),
     ],
 )
 def test_bad_names_and_operators_are_refused(name, operators, message):
@@ -170,6 +171,32 @@ def test_bad_names_and_operators_are_refused(name, operators, message):
 
     with pytest.raises(PluginError, match=message):
         zerograd.register_plugin(Bad())
+
+
+def test_empty_domain_is_refused():
+    class Bad:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add("zg_bad", Triple, domain=(1.0, 0.0))
+
+    with pytest.raises(PluginError, match=r"empty domain \(1.0, 0.0\)"):
+        zerograd.register_plugin(Bad())
+
+
+def test_domain_and_example_args_are_kept(registered):
+    class Plugin:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add(
+                "zg_scaled",
+                lambda x, c: Triple()(x),
+                domain=(0, None),
+                example_args=(2,),
+            )
+
+    registered(Plugin())
+    info = zerograd.op_info("zg_scaled")
+    assert (info.domain, info.example_args) == ((0, None), (2,))
 
 
 def test_hook_that_raises_is_reported_with_the_plugin_name():

@@ -149,7 +149,9 @@ class OpRegistry:
                     f" operator zerograd lets plugins provide; those are:"
                     f" {', '.join(OPERATORS)}"
                 )
-            if any(dunder in info.operators for info in self.ops):
+        claimed = [d for info in self.ops for d in info.operators] + list(operators)
+        for dunder in operators:
+            if claimed.count(dunder) > 1:
                 raise PluginError(f"{where} claims the operator {dunder!r} twice")
         low, high = domain
         if low is not None and high is not None and not low < high:
@@ -445,6 +447,12 @@ class _PluginHost:
             return (
                 f"{dist} is installed, but plugin autoloading is off because"
                 f" {AUTOLOAD_OFF_ENV} is set; call zerograd.load_plugins() to load it"
+            )
+        only = os.environ.get(AUTOLOAD_ONLY_ENV)
+        if only is not None:
+            return (
+                f"{dist} is installed, but {AUTOLOAD_ONLY_ENV}={only!r} does not name"
+                f" its plugin, so it was not loaded"
             )
         return f"{dist} is installed but is not registered (it was unregistered?)"
 
