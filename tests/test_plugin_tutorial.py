@@ -55,6 +55,8 @@ def test_the_guide_builds_installs_and_tests_an_op_pack(tmp_path):
         cwd=tmp_path, PYTHONPATH=str(site),
     )  # fmt: skip
     assert "18 passed" in out  # 2 ops x 8 conformance checks, and 2 tests
-    code = "import zerograd\nprint([(p.name, p.distribution) for p in zerograd.plugins()])"
+    code = (
+        "import zerograd\nprint([(p.name, p.distribution) for p in zerograd.plugins()])"
+    )
     out = run(sys.executable, "-c", code, cwd=pathlib.Path.home(), PYTHONPATH=str(site))
     assert "('trig', 'zerograd-trig')" in out
