@@ -33,6 +33,7 @@ def test_the_guide_builds_installs_and_tests_an_op_pack(tmp_path):
         "zerograd-trig/pyproject.toml",
         "zerograd-trig/src/zerograd_trig/__init__.py",
         "zerograd-trig/tests/test_trig.py",
+        "zerograd-trig/tests/test_trig_properties.py",
     }
     for name, text in files:
         path = tmp_path / name
@@ -54,7 +55,7 @@ def test_the_guide_builds_installs_and_tests_an_op_pack(tmp_path):
         sys.executable, "-m", "pytest", "zerograd-trig/tests", "-p", "no:cacheprovider",
         cwd=tmp_path, PYTHONPATH=str(site),
     )  # fmt: skip
-    assert "18 passed" in out  # 2 ops x 8 conformance checks, and 2 tests
+    assert "19 passed" in out  # 2 ops x 8 conformance checks, and 3 tests
     code = (
         "import zerograd\nprint([(p.name, p.distribution) for p in zerograd.plugins()])"
     )
