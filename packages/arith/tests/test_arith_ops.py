@@ -11,7 +11,8 @@ from zerograd_testing import gradcheck
 
 pytestmark = pytest.mark.requires("zerograd-arith", "zerograd-testing")
 
-TestConformance = conformance_tests("arith")
+# broadcast_to's target shape depends on its input's: tested below.
+TestConformance = conformance_tests("arith", skip=("broadcast_to",))
 
 rng = np.random.default_rng(20261123)
 

@@ -160,7 +160,7 @@ def test_op_that_is_not_a_function_is_refused(op, message):
         ("_private", (), "must be a Python identifier"),
         ("two words", (), "must be a Python identifier"),
         ("zg_ok", ("__init__",), "'__init__'.*not an operator"),
-        ("zg_ok", ("__pos__", "__pos__"), "claims the operator '__pos__' twice"),
+        ("zg_ok", ("__pos__", "__pos__"), "claims Variable.__pos__ twice"),
     ],
 )
 def test_bad_names_and_operators_are_refused(name, operators, message):

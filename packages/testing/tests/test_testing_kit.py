@@ -15,6 +15,7 @@ from zerograd import Function
 from zerograd import Variable
 from zerograd_testing import GradcheckError
 from zerograd_testing import gradcheck
+from zerograd_testing import gradgradcheck
 from zerograd_testing import strategies as zst
 
 pytestmark = pytest.mark.requires("zerograd-testing")
@@ -78,6 +79,34 @@ def test_gradcheck_catches_a_missing_gradient():
 
     with pytest.raises(GradcheckError, match="input 1"):
         gradcheck(Forgets, 2.0, 3.0)
+
+
+class Cube(Function):
+    def forward(self, x):
+        return x**3
+
+    def backward(self, gy):
+        return 3 * self.inputs[0].data ** 2 * gy
+
+    def backward_graph(self, gy):
+        return 3 * self.inputs[0] ** 2 * gy
+
+
+class CubeWrongSecondOrder(Cube):
+    def backward_graph(self, gy):
+        return 3 * self.inputs[0] * gy  # right value only at x = 1
+
+
+@pytest.mark.requires("zerograd-arith")
+def test_gradgradcheck_passes_and_catches_wrong_backward_graph():
+    assert gradgradcheck(Cube, np.array([0.5, -1.5, 2.0]))
+    with pytest.raises(GradcheckError, match=r"CubeWrongSecondOrder: for input 0"):
+        gradgradcheck(CubeWrongSecondOrder, np.array([0.5, -1.5, 2.0]))
+
+
+def test_gradgradcheck_names_a_first_order_only_op():
+    with pytest.raises(TypeError, match="WrongSecondInput supports first-order"):
+        gradgradcheck(WrongSecondInput, 1.0, 2.0)
 
 
 def test_gradcheck_refuses_non_variable_results():
@@ -154,8 +183,10 @@ def test_conformance_suite_passes_a_good_pack(pytester):
             cube_gradient="3 * self.inputs[0].data**2 * gy"
         )
     )
-    result = pytester.runpytest_subprocess("-v", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2 * 3 + 2 * 2 + 3 * 2)
+    result = pytester.runpytest_subprocess("-v", "-rs", "-p", "no:cacheprovider")
+    # seeds-style ops, without backward_graph: their second order is skipped
+    result.assert_outcomes(passed=2 * 3 + 2 * 2 + 3 * 2, skipped=2)
+    result.stdout.fnmatch_lines(["*Cube supports first-order gradients only*"])
     result.stdout.fnmatch_lines(["zerograd plugins: *"])
     output = result.stdout.str()
     assert "TestConformance::test_gradient[zg_hypot-()] PASSED" in output

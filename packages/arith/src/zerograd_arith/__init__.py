@@ -1,8 +1,10 @@
-"""zerograd-arith: add, sub, mul, div, neg and pow, with Variable's operators.
+"""zerograd-arith: add, sub, mul, div, neg and pow, with Variable's operators,
+and sum_to and broadcast_to.
 
 Written as any third-party op-pack is: Function subclasses on numpy arrays and
 one hook that registers them. Binary ops broadcast like numpy, and each input's
-gradient is summed back to that input's own shape.
+gradient is summed back to that input's own shape. Every op also defines
+backward_graph, so derivatives of any order go through it.
 """
 
 from __future__ import annotations
@@ -17,15 +19,59 @@ from zerograd import Function
 from zerograd import Variable
 
 
-def sum_to(gx: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def _reduce(gx: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum `gx` over the axes numpy broadcast to reach it from `shape`."""
-    if gx.shape == shape:
-        return gx
     lead = gx.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and gx.shape[lead + i] != 1
     )
     return gx.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """The gradient `g` of a broadcast result, summed back to an input's shape;
+    an array for array gradients, a Variable (through SumTo) for Variables."""
+    if g.shape == shape:
+        return g
+    if isinstance(g, Variable):
+        return SumTo(shape)(g)
+    return _reduce(g, shape)
+
+
+class SumTo(Function):
+    """x summed over leading and size-1 axes down to `shape`."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return _reduce(x, self.shape)
+
+    def backward(self, gy):
+        return np.array(np.broadcast_to(gy, self.inputs[0].shape))
+
+    def backward_graph(self, gy):
+        return BroadcastTo(self.inputs[0].shape)(gy)
+
+
+class BroadcastTo(Function):
+    """x repeated along new leading and size-1 axes up to `shape`."""
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return np.array(np.broadcast_to(x, self.shape))
+
+    def backward(self, gy):
+        return _reduce(gy, self.inputs[0].shape)
+
+    def backward_graph(self, gy):
+        return SumTo(self.inputs[0].shape)(gy)
+
+
+# Add, Sub and Neg never read their inputs' values, so one backward serves
+# arrays and Variables alike.
 
 
 class Add(Function):
@@ -34,7 +80,9 @@ class Add(Function):
 
     def backward(self, gy):
         x0, x1 = self.inputs
-        return sum_to(gy, x0.shape), sum_to(gy, x1.shape)
+        return _unbroadcast(gy, x0.shape), _unbroadcast(gy, x1.shape)
+
+    backward_graph = backward
 
 
 class Sub(Function):
@@ -43,7 +91,9 @@ class Sub(Function):
 
     def backward(self, gy):
         x0, x1 = self.inputs
-        return sum_to(gy, x0.shape), sum_to(-gy, x1.shape)
+        return _unbroadcast(gy, x0.shape), _unbroadcast(-gy, x1.shape)
+
+    backward_graph = backward
 
 
 class Mul(Function):
@@ -52,7 +102,11 @@ class Mul(Function):
 
     def backward(self, gy):
         x0, x1 = self.inputs[0].data, self.inputs[1].data
-        return sum_to(gy * x1, x0.shape), sum_to(gy * x0, x1.shape)
+        return _unbroadcast(gy * x1, x0.shape), _unbroadcast(gy * x0, x1.shape)
+
+    def backward_graph(self, gy):
+        x0, x1 = self.inputs
+        return _unbroadcast(gy * x1, x0.shape), _unbroadcast(gy * x0, x1.shape)
 
 
 class Div(Function):
@@ -63,7 +117,13 @@ class Div(Function):
         x0, x1 = self.inputs[0].data, self.inputs[1].data
         gx0 = gy / x1
         gx1 = gy * (-x0 / x1**2)
-        return sum_to(gx0, x0.shape), sum_to(gx1, x1.shape)
+        return _unbroadcast(gx0, x0.shape), _unbroadcast(gx1, x1.shape)
+
+    def backward_graph(self, gy):
+        x0, x1 = self.inputs
+        gx0 = gy / x1
+        gx1 = gy * (-x0 / x1**2)
+        return _unbroadcast(gx0, x0.shape), _unbroadcast(gx1, x1.shape)
 
 
 class Neg(Function):
@@ -72,6 +132,8 @@ class Neg(Function):
 
     def backward(self, gy):
         return -gy
+
+    backward_graph = backward
 
 
 class Pow(Function):
@@ -88,6 +150,11 @@ class Pow(Function):
         c = self.c
         return c * x ** (c - 1) * gy
 
+    def backward_graph(self, gy):
+        x = self.inputs[0]
+        c = self.c
+        return c * x ** (c - 1) * gy
+
 
 class ConstantBasePow(Function):
     """b ** x for a constant base b: the op behind `2 ** x`."""
@@ -99,12 +166,16 @@ class ConstantBasePow(Function):
         return self.base**x
 
     def backward(self, gy):
-        y = self.outputs[0]().data
-        base = self.base
+        return gy * self.outputs[0]().data * self._log_base()
+
+    def backward_graph(self, gy):
+        return gy * self.outputs[0]() * self._log_base()
+
+    def _log_base(self):
         # math.log keeps a Python base a Python float, which does not widen
         # float32 gradients to float64 (NEP 50); np.log serves array bases.
-        log_base = math.log(base) if isinstance(base, (int, float)) else np.log(base)
-        return gy * y * log_base
+        base = self.base
+        return math.log(base) if isinstance(base, (int, float)) else np.log(base)
 
 
 def _constant(c: Any, role: str) -> Any:
@@ -126,6 +197,16 @@ def pow(x: Any, c: Any) -> Variable:
     if isinstance(x, Variable):
         return Pow(_constant(c, "exponent"))(x)
     return ConstantBasePow(_constant(x, "base"))(c)
+
+
+def sum_to(x: Any, shape: tuple[int, ...]) -> Variable:
+    """x summed down to `shape`: the gradient of a broadcast."""
+    return SumTo(shape)(x)
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Variable:
+    """x broadcast up to `shape`, as numpy does."""
+    return BroadcastTo(shape)(x)
 
 
 @zerograd.hookimpl

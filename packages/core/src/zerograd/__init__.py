@@ -10,6 +10,7 @@ from zerograd._core import Function
 from zerograd._core import Variable
 from zerograd._core import as_array
 from zerograd._core import as_variable
+from zerograd._core import grad
 from zerograd._core import no_grad
 from zerograd._core import numerical_diff
 from zerograd._core import using_config
@@ -43,6 +44,7 @@ __all__ = [
     "Variable",
     "as_array",
     "as_variable",
+    "grad",
     "hookimpl",
     "hookspec",
     "load_plugins",

@@ -153,11 +153,12 @@ class Variable:
         self.grad = None
 
     def backward(self, retain_grad: bool = False) -> None:
-        """Fill `.grad` of every leaf this Variable depends on.
+        """Fill `.grad` of every leaf this Variable depends on, with arrays.
 
         The seed is `self.grad`, or ones. Leaves accumulate across calls (call
         `cleargrad()` between them); intermediate Variables keep their gradient
         of this call only when `retain_grad` is true, else it is reset to None.
+        For gradients to differentiate again, see `zerograd.grad`.
         """
         if self.data is None:
             raise ValueError("backward() needs data, but this Variable's data is None")
@@ -166,26 +167,45 @@ class Variable:
             # A leaf (or an output made under no_grad): d self / d self = 1.
             self.grad = seed
             return
-        _backprop(self, seed, retain_grad)
+        leaves, intermediates = _gradients([(self, seed)], create_graph=False)
+        for y, gy in intermediates:
+            y.grad = gy if retain_grad else None
+        # Leaves accumulate across backward calls.
+        for x, gx in leaves.items():
+            x.grad = gx if x.grad is None else x.grad + gx
 
 
-def _backprop(output: Variable, seed: np.ndarray, retain_grad: bool) -> None:
-    # Gradients are gathered here and written to the Variables only at the end,
-    # so a backward that fails midway leaves every .grad as it was, and a second
-    # backward never adds a retained intermediate gradient to itself.
-    grads: dict[Variable, np.ndarray] = {output: seed}
-    intermediates: list[tuple[Variable, np.ndarray]] = []
-    creator = output.creator
-    assert creator is not None
+def _gradients(
+    seeds: list[tuple[Variable, Any]], create_graph: bool
+) -> tuple[dict[Variable, Any], list[tuple[Variable, Any]]]:
+    """Backpropagate from (output, seed) pairs.
+
+    Returns the gradients of the leaves, and (Variable, gradient) for every
+    intermediate Variable passed on the way. Nothing is written to any Variable,
+    so a backward that fails midway leaves every .grad as it was, and a second
+    backward never adds a retained intermediate gradient to itself. With
+    create_graph, gradients are Variables computed by each op's backward_graph,
+    recorded in a graph of their own.
+    """
+    grads: dict[Variable, Any] = {}
+    intermediates: list[tuple[Variable, Any]] = []
     # A heap ordered by generation, newest first: each function is pushed once,
     # O(log n) a step, where re-sorting a list at every insertion costs O(n).
     # The counter breaks ties so that Functions are never compared.
-    pending = [(-creator.generation, 0, creator)]
-    seen = {creator}
-    count = 1
+    pending: list[tuple[int, int, Function]] = []
+    seen: set[Function] = set()
+    count = 0
+    for output, seed in seeds:
+        previous = grads.get(output)
+        grads[output] = seed if previous is None else previous + seed
+        c = output.creator
+        if c is not None and c not in seen:
+            seen.add(c)
+            heapq.heappush(pending, (-c.generation, count, c))
+            count += 1
     while pending:
         f = heapq.heappop(pending)[2]
-        gys: list[np.ndarray | None] = []
+        gys: list[Any] = []
         for ref in f.outputs:
             y = ref()
             if y is None:  # an output nobody kept cannot have received a gradient
@@ -194,9 +214,14 @@ def _backprop(output: Variable, seed: np.ndarray, retain_grad: bool) -> None:
             gy = grads.pop(y, None)
             if gy is None:
                 gy = np.zeros_like(y.data)
+                if create_graph:
+                    gy = Variable(gy)
             gys.append(gy)
             intermediates.append((y, gy))
-        gxs = f.backward(*gys)
+        if create_graph:
+            gxs = _backward_graph(f, gys)
+        else:
+            gxs = f.backward(*gys)
         if type(gxs) is not tuple:
             gxs = (gxs,)
         if len(gxs) != len(f.inputs):
@@ -207,7 +232,9 @@ def _backprop(output: Variable, seed: np.ndarray, retain_grad: bool) -> None:
         for i, (x, gx) in enumerate(zip(f.inputs, gxs, strict=True)):
             if gx is None:  # the op gives this input no gradient
                 continue
-            if type(gx) is not np.ndarray:
+            if create_graph:
+                gx = as_variable(gx)
+            elif type(gx) is not np.ndarray:
                 gx = np.asarray(gx)
             if gx.shape != x.data.shape:
                 raise ValueError(
@@ -222,11 +249,62 @@ def _backprop(output: Variable, seed: np.ndarray, retain_grad: bool) -> None:
                 seen.add(c)
                 heapq.heappush(pending, (-c.generation, count, c))
                 count += 1
-    for y, gy in intermediates:
-        y.grad = gy if retain_grad else None
-    # What is left are the leaves: they accumulate across backward calls.
-    for x, gx in grads.items():
-        x.grad = gx if x.grad is None else x.grad + gx
+    return grads, intermediates
+
+
+def _backward_graph(f: Function, gys: list[Any]) -> Any:
+    backward_graph = getattr(f, "backward_graph", None)
+    if backward_graph is None:
+        name = type(f).__name__
+        raise TypeError(
+            f"{name} supports first-order gradients only: its backward works on"
+            f" arrays, so its gradient cannot be differentiated again. Define"
+            f" {name}.backward_graph(*gys), the same derivative written with"
+            f" zerograd ops on Variables, to support create_graph=True"
+        )
+    with using_config("enable_backprop", True):
+        return backward_graph(*gys)
+
+
+def grad(
+    outputs: Variable | Sequence[Variable],
+    inputs: Variable | Sequence[Variable],
+    grad_outputs: Any = None,
+    create_graph: bool = False,
+) -> Any:
+    """The gradients of `outputs` with respect to `inputs`, returned, not stored.
+
+    `grad_outputs` seeds each output (ones by default). Returns one gradient
+    per input (a tuple when `inputs` is a sequence), zeros for an input the
+    outputs do not depend on. Without create_graph the gradients are arrays;
+    with it they are Variables with a graph of their own, to differentiate
+    again: `grad(grad(y, x, create_graph=True), x)` is a second derivative.
+    No `.grad` is changed.
+    """
+    output_list = [outputs] if isinstance(outputs, Variable) else list(outputs)
+    input_list = [inputs] if isinstance(inputs, Variable) else list(inputs)
+    if grad_outputs is None:
+        seed_list = [np.ones_like(y.data) for y in output_list]
+    else:
+        single = isinstance(outputs, Variable)
+        seed_list = [grad_outputs] if single else list(grad_outputs)
+    for x in input_list + output_list:
+        if not isinstance(x, Variable):
+            raise TypeError(f"grad takes Variables, not {type(x).__name__}")
+    seeds = []
+    for y, seed in zip(output_list, seed_list, strict=True):
+        seed = seed.data if isinstance(seed, Variable) and not create_graph else seed
+        seeds.append((y, as_variable(seed) if create_graph else as_array(seed)))
+    leaves, intermediates = _gradients(seeds, create_graph)
+    found = {**dict(intermediates), **leaves}
+    results = []
+    for x in input_list:
+        g = found.get(x)
+        if g is None:
+            g = np.zeros_like(x.data)
+            g = Variable(g) if create_graph else g
+        results.append(g)
+    return results[0] if isinstance(inputs, Variable) else tuple(results)
 
 
 # --- Function ----------------------------------------------------------------
@@ -295,6 +373,11 @@ class Function:
     `backward(*gys)` reads its inputs as `self.inputs[i].data` and its outputs
     as `self.outputs[i]()`, and returns one gradient per input (None for an
     input that gets none). A Function instance is one node of one graph.
+
+    To support higher-order derivatives (`zerograd.grad(..., create_graph=True)`)
+    an op also defines `backward_graph(*gys)`: the same derivative written with
+    zerograd ops on Variables (`self.inputs[i]`, `self.outputs[i]()`, and the
+    Variables gys), so that it is recorded in a graph of its own.
     """
 
     # Class-level defaults, so that subclasses whose __init__ does not call

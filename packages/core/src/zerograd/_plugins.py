@@ -49,8 +49,13 @@ _BINARY = {
     "__mod__": "%",
     "__pow__": "**",
     "__matmul__": "@",
+    "__getitem__": "[]",
 }
-_REFLECTED = {f"__r{dunder[2:]}": symbol for dunder, symbol in _BINARY.items()}
+_REFLECTED = {
+    f"__r{dunder[2:]}": symbol
+    for dunder, symbol in _BINARY.items()
+    if dunder != "__getitem__"
+}
 _UNARY = {"__neg__": "unary -", "__pos__": "unary +", "__abs__": "abs()"}
 OPERATORS = {**_BINARY, **_REFLECTED, **_UNARY}
 
@@ -61,10 +66,16 @@ _ARITH_OPERATORS = (
     *("__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__"),
 )
 _ELEMENTWISE = ("square", "exp", "log", "sin", "cos", "tanh", "sqrt")
+_TENSOR = ("reshape", "transpose", "sum", "matmul", "get_item", "T")
+_TENSOR_OPERATORS = ("__matmul__", "__rmatmul__", "__getitem__")
 _PROVIDED_BY = {
     **dict.fromkeys(_ARITH + _ARITH_OPERATORS, "zerograd-arith"),
+    **dict.fromkeys(("sum_to", "broadcast_to"), "zerograd-arith"),
     **dict.fromkeys(_ELEMENTWISE, "zerograd-elementwise"),
+    **dict.fromkeys(_TENSOR + _TENSOR_OPERATORS, "zerograd-tensor"),
 }
+# What Variable has of its own; a plugin's method or property may not replace it.
+_VARIABLE_OWN = frozenset(name for name in dir(Variable) if not name.startswith("_"))
 
 
 class _HookSpecs:
@@ -85,8 +96,15 @@ class OpInfo:
     function: Callable[..., Any]  # what zerograd.ops.<name> is
     plugin: str
     operators: tuple[str, ...]
+    methods: tuple[str, ...]  # x.reshape(...): op(x, ...)
+    properties: tuple[str, ...]  # x.T: op(x)
     domain: tuple[float | None, float | None]  # open interval of valid inputs
     example_args: tuple[Any, ...]  # constants that follow the Variables in a call
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """Every Variable attribute the op provides."""
+        return self.operators + self.methods + self.properties
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +116,7 @@ class PluginInfo:
     version: str | None
     ops: tuple[str, ...] = ()
     operators: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()  # and properties
     error: str | None = None
 
     @property
@@ -120,6 +139,8 @@ class OpRegistry:
         op: Any,
         *,
         operators: Iterable[str] = (),
+        methods: Iterable[str] = (),
+        properties: Iterable[str] = (),
         domain: tuple[float | None, float | None] = (None, None),
         example_args: tuple[Any, ...] = (),
     ) -> None:
@@ -128,7 +149,9 @@ class OpRegistry:
         `op` is a Function subclass (each call makes a new instance) or a
         callable on Variables. `operators` are the Variable methods it provides,
         e.g. ("__add__", "__radd__"): `__rX__` calls `op(other, self)`.
-        `domain` is the open interval (low, high) where the op is defined and
+        `methods` become Variable methods, `x.name(*args)` calling
+        `op(x, *args)`; `properties` Variable properties, `x.name` calling
+        `op(x)`. `domain` is the open interval (low, high) where the op is defined and
         differentiable, None for no bound: log's is (0, None). `example_args`
         are constants that complete a call after the Variables, e.g. (3,) for
         pow(x, c). Test tools (zerograd-testing) read both.
@@ -149,10 +172,23 @@ class OpRegistry:
                     f" operator zerograd lets plugins provide; those are:"
                     f" {', '.join(OPERATORS)}"
                 )
-        claimed = [d for info in self.ops for d in info.operators] + list(operators)
-        for dunder in operators:
-            if claimed.count(dunder) > 1:
-                raise PluginError(f"{where} claims the operator {dunder!r} twice")
+        methods, properties = tuple(methods), tuple(properties)
+        for attribute in methods + properties:
+            if not attribute.isidentifier() or attribute[0] == "_":
+                raise PluginError(
+                    f"{where} gives op {name!r} the method or property"
+                    f" {attribute!r}: it must be an identifier not starting with '_'"
+                )
+            if attribute in _VARIABLE_OWN:
+                raise PluginError(
+                    f"{where} gives op {name!r} the method or property"
+                    f" {attribute!r}, which is Variable's own and is not replaced"
+                )
+        attributes = operators + methods + properties
+        claimed = [a for info in self.ops for a in info.attributes] + list(attributes)
+        for attribute in attributes:
+            if claimed.count(attribute) > 1:
+                raise PluginError(f"{where} claims Variable.{attribute} twice")
         low, high = domain
         if low is not None and high is not None and not low < high:
             raise PluginError(f"{where} gives op {name!r} an empty domain {domain}")
@@ -164,6 +200,8 @@ class OpRegistry:
                 function,
                 self.plugin_name,
                 operators,
+                methods,
+                properties,
                 domain,
                 tuple(example_args),
             )
@@ -219,6 +257,26 @@ def _operator_method(dunder: str, function: Callable[..., Any]) -> Any:
     return method
 
 
+def _method(name: str, function: Callable[..., Any]) -> Any:
+    def method(self: Variable, *args: Any, **kwargs: Any) -> Any:
+        return function(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = function.__doc__
+    return method
+
+
+def _missing_attribute(self: Variable, name: str) -> Any:
+    # Python calls this only when normal lookup fails: a plugin's method or
+    # property that is not (yet) registered.
+    if name.startswith("__"):
+        raise AttributeError(name)
+    if _host.autoload():
+        return getattr(self, name)
+    hint = f": {_host.hint(name)}" if name in _PROVIDED_BY else ""
+    raise AttributeError(f"'Variable' object has no attribute {name!r}{hint}")
+
+
 def _missing_operator(dunder: str) -> Any:
     def missing(self: Variable, *args: Any) -> Any:
         if _host.autoload():  # the first operator used loads the plugins
@@ -240,7 +298,8 @@ class _PluginHost:
         self.manager = pluggy.PluginManager(PROJECT)
         self.manager.add_hookspecs(_HookSpecs)
         self.ops: dict[str, OpInfo] = {}
-        self.operators: dict[str, OpInfo] = {}
+        # Variable's operators, methods and properties, by the op providing them.
+        self.attributes: dict[str, OpInfo] = {}
         self.infos: dict[str, PluginInfo] = {}
         self.failures: dict[str, PluginInfo] = {}
         self.autoloaded = False
@@ -248,6 +307,7 @@ class _PluginHost:
         self.lock = threading.RLock()
         for dunder in OPERATORS:
             setattr(Variable, dunder, _missing_operator(dunder))
+        Variable.__getattr__ = _missing_attribute  # type: ignore[attr-defined]
 
     # Loading
 
@@ -357,6 +417,9 @@ class _PluginHost:
                 info,
                 ops=tuple(op.name for op in registry.ops),
                 operators=tuple(d for op in registry.ops for d in op.operators),
+                methods=tuple(
+                    m for op in registry.ops for m in op.methods + op.properties
+                ),
             )
             return name
 
@@ -385,11 +448,11 @@ class _PluginHost:
                     f" {holder.plugin!r} ({self.infos[holder.plugin].source})"
                     f" already registers; uninstall or unregister one of them"
                 )
-            for dunder in op.operators:
-                holder = self.operators.get(dunder)
+            for attribute in op.attributes:
+                holder = self.attributes.get(attribute)
                 if holder is not None:
                     raise PluginError(
-                        f"{this} claims the operator {dunder} for op {op.name!r},"
+                        f"{this} claims Variable.{attribute} for op {op.name!r},"
                         f" which plugin {holder.plugin!r}"
                         f" ({self.infos[holder.plugin].source}) already provides"
                         f" with op {holder.name!r}"
@@ -402,8 +465,13 @@ class _PluginHost:
             self.ops[op.name] = op
             setattr(namespace, op.name, op.function)
             for dunder in op.operators:
-                self.operators[dunder] = op
                 setattr(Variable, dunder, _operator_method(dunder, op.function))
+            for method in op.methods:
+                setattr(Variable, method, _method(method, op.function))
+            for prop in op.properties:
+                setattr(Variable, prop, property(op.function, doc=op.function.__doc__))
+            for attribute in op.attributes:
+                self.attributes[attribute] = op
 
     def unregister(self, plugin: object) -> None:
         from zerograd import ops as namespace
@@ -417,8 +485,11 @@ class _PluginHost:
                 del self.ops[op_name]
                 delattr(namespace, op_name)
             for dunder in info.operators:
-                del self.operators[dunder]
+                del self.attributes[dunder]
                 setattr(Variable, dunder, _missing_operator(dunder))
+            for attribute in info.methods:
+                del self.attributes[attribute]
+                delattr(Variable, attribute)
             self.manager.unregister(plugin)
 
     # Telling the user what is missing

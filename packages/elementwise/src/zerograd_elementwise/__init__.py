@@ -1,8 +1,10 @@
 """zerograd-elementwise: square and exp (the seeds), log, sin, cos, tanh, sqrt.
 
-Each op is a Function subclass on numpy arrays; the hook at the bottom
-registers them. Backward reuses the forward output where the derivative is
-written in it (exp, tanh, sqrt), as it is already computed.
+Each op is a Function subclass: backward on arrays (first order, fast) and
+backward_graph on Variables (any order; it uses the arithmetic operators, so
+higher orders need zerograd-arith). The hook at the bottom registers them.
+Backward reuses the forward output where the derivative is written in it (exp,
+tanh, sqrt), as it is already computed.
 """
 
 import numpy as np
@@ -19,6 +21,9 @@ class Square(Function):
         x = self.inputs[0].data
         return 2 * x * gy
 
+    def backward_graph(self, gy):
+        return 2 * self.inputs[0] * gy
+
 
 class Exp(Function):
     def forward(self, x):
@@ -27,6 +32,9 @@ class Exp(Function):
     def backward(self, gy):
         y = self.outputs[0]().data
         return y * gy
+
+    def backward_graph(self, gy):
+        return self.outputs[0]() * gy
 
 
 class Log(Function):
@@ -37,6 +45,9 @@ class Log(Function):
         x = self.inputs[0].data
         return gy / x
 
+    def backward_graph(self, gy):
+        return gy / self.inputs[0]
+
 
 class Sin(Function):
     def forward(self, x):
@@ -45,6 +56,9 @@ class Sin(Function):
     def backward(self, gy):
         x = self.inputs[0].data
         return np.cos(x) * gy
+
+    def backward_graph(self, gy):
+        return Cos()(self.inputs[0]) * gy
 
 
 class Cos(Function):
@@ -55,6 +69,9 @@ class Cos(Function):
         x = self.inputs[0].data
         return -np.sin(x) * gy
 
+    def backward_graph(self, gy):
+        return -Sin()(self.inputs[0]) * gy
+
 
 class Tanh(Function):
     def forward(self, x):
@@ -62,6 +79,10 @@ class Tanh(Function):
 
     def backward(self, gy):
         y = self.outputs[0]().data
+        return (1 - y * y) * gy
+
+    def backward_graph(self, gy):
+        y = self.outputs[0]()
         return (1 - y * y) * gy
 
 
@@ -72,6 +93,9 @@ class Sqrt(Function):
     def backward(self, gy):
         y = self.outputs[0]().data
         return gy / (2 * y)
+
+    def backward_graph(self, gy):
+        return gy / (2 * self.outputs[0]())
 
 
 @zerograd.hookimpl

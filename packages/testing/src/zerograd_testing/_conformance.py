@@ -17,6 +17,7 @@ from zerograd import OpInfo
 from zerograd import Variable
 from zerograd import no_grad
 from zerograd_testing._gradcheck import gradcheck
+from zerograd_testing._gradcheck import gradgradcheck
 
 # Where inputs are drawn when an op's domain has no bound on that side.
 DEFAULT_BOUNDS = (-2.0, 2.0)
@@ -73,10 +74,10 @@ def sample_inputs(
     ]
 
 
-def _plugin_ops(plugin: str) -> list[Any]:
+def _plugin_ops(plugin: str, skip: tuple[str, ...]) -> list[Any]:
     for info in zerograd.plugins():
         if info.name == plugin and info.error is None:
-            return list(info.ops)
+            return [name for name in info.ops if name not in skip]
     # Reported when the tests run, so that collecting them never fails.
     return [pytest.param(None, id="plugin-not-loaded")]
 
@@ -90,7 +91,10 @@ def _op(plugin: str, name: str | None) -> OpInfo:
 
 
 def conformance_tests(
-    plugin: str, *, shapes: tuple[tuple[int, ...], ...] = SHAPES
+    plugin: str,
+    *,
+    shapes: tuple[tuple[int, ...], ...] = SHAPES,
+    skip: tuple[str, ...] = (),
 ) -> type:
     """A pytest test class checking every op the plugin `plugin` registers.
 
@@ -99,11 +103,13 @@ def conformance_tests(
         TestConformance = zerograd_testing.conformance_tests("my-plugin")
 
     For each op: gradients against numerical ones at random points of the op's
-    domain for each shape, float32 and float64 kept, no graph under no_grad, the
+    domain for each shape, second derivatives where the op supports them
+    (backward_graph), float32 and float64 kept, no graph under no_grad, the
     graph freed with its output, and a Variable used twice accumulating.
     Random points come from the `zerograd_rng` fixture (`--zerograd-seed`).
+    `skip` names ops to leave out (test those yourself).
     """
-    ops = _plugin_ops(plugin)
+    ops = _plugin_ops(plugin, skip)
 
     class Conformance:
         @pytest.mark.parametrize("shape", shapes, ids=str)
@@ -112,6 +118,20 @@ def conformance_tests(
             info = _op(plugin, op_name)
             xs = sample_inputs(info, zerograd_rng, shape)
             gradcheck(lambda *vs: call(info, *vs), *xs)
+
+        @pytest.mark.parametrize("op_name", ops)
+        def test_second_order(self, op_name: str, zerograd_rng: Any) -> None:
+            info = _op(plugin, op_name)
+            xs = sample_inputs(info, zerograd_rng, (3,))
+            try:
+                gradgradcheck(lambda *vs: call(info, *vs), *xs)
+            except TypeError as error:
+                message = str(error)
+                # An op without backward_graph, or a higher order that needs an
+                # op-pack not installed (its message says which): not a failure.
+                if "first-order gradients only" in message or "no operator" in message:
+                    pytest.skip(message)
+                raise
 
         @pytest.mark.parametrize(
             "dtype", [np.float32, np.float64], ids=lambda d: np.dtype(d).name

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
+import zerograd
 from zerograd import Function
 from zerograd import Variable
 from zerograd import as_array
-from zerograd import no_grad
 
 
 class GradcheckError(AssertionError):
@@ -42,6 +42,7 @@ def gradcheck(
     rtol: float = 1e-5,
     atol: float = 1e-8,
     seed: int = 0,
+    name: str | None = None,
 ) -> bool:
     """Check the gradient `fn` gives each input against a numerical one.
 
@@ -51,9 +52,11 @@ def gradcheck(
     weighted by fixed random weights w, so that one backward pass gives the
     gradient of sum(w * y); the numerical gradient moves one element of one
     input at a time by ±eps. Returns True, or raises GradcheckError naming the
-    op, the input, its worst element, and the analytic and numerical values.
+    op (or `name`), the input, its worst element, and the analytic and
+    numerical values.
     """
-    function, name = _as_callable(fn)
+    function, fn_name = _as_callable(fn)
+    name = name or fn_name
     arrays = [np.array(as_array(x.data if isinstance(x, Variable) else x), np.float64)
               for x in inputs]  # fmt: skip
     variables = [Variable(a.copy()) for a in arrays]
@@ -68,8 +71,8 @@ def gradcheck(
         output.backward()
 
     def objective(values: list[np.ndarray]) -> float:
-        with no_grad():
-            ys = _outputs(function(*[Variable(v) for v in values]))
+        # Recording, not under no_grad: fn may itself differentiate (gradgradcheck).
+        ys = _outputs(function(*[Variable(v) for v in values]))
         return sum(float((w * y.data).sum()) for w, y in zip(weights, ys, strict=True))
 
     for i, (variable, array) in enumerate(zip(variables, arrays, strict=True)):
@@ -97,3 +100,52 @@ def gradcheck(
                 f" than atol={atol} + rtol={rtol} * |numerical|"
             )
     return True
+
+
+def gradgradcheck(
+    fn: Any,
+    *inputs: Any,
+    eps: float = 1e-6,
+    rtol: float = 1e-4,
+    atol: float = 1e-7,
+    seed: int = 0,
+) -> bool:
+    """Check second derivatives: gradcheck of `fn`; the gradients
+    `zerograd.grad(..., create_graph=True)` builds (with each op's
+    backward_graph) equal those backward() gives; and gradcheck of that
+    gradient function, so that its own derivatives are right.
+
+    Needs every op on the way to define backward_graph; a first-order-only op
+    raises the TypeError that names it.
+    """
+    function, name = _as_callable(fn)
+    arrays = [np.array(as_array(x.data if isinstance(x, Variable) else x), np.float64)
+              for x in inputs]  # fmt: skip
+    rng = np.random.default_rng(seed + 1)
+    probe = _outputs(function(*[Variable(a) for a in arrays]))
+    weights = [rng.uniform(0.5, 1.5, size=y.shape) for y in probe]
+
+    def gradients(*xs: Variable) -> tuple[Variable, ...]:
+        ys = _outputs(function(*xs))
+        return zerograd.grad(ys, xs, grad_outputs=weights, create_graph=True)
+
+    variables = [Variable(a) for a in arrays]
+    graph = gradients(*variables)  # first: a first-order-only op says so here
+    gradcheck(function, *arrays, eps=eps, rtol=rtol, atol=atol, seed=seed, name=name)
+    plain = zerograd.grad(_outputs(function(*variables)), variables, weights)
+    for i, (g, p) in enumerate(zip(graph, plain, strict=True)):
+        if not np.allclose(g.data, p, rtol=rtol, atol=atol):
+            raise GradcheckError(
+                f"gradgradcheck failed for {name}: for input {i}, the gradient"
+                f" built by backward_graph, {g.data!r}, differs from the one"
+                f" backward gives, {p!r}"
+            )
+    return gradcheck(
+        gradients,
+        *arrays,
+        eps=eps,
+        rtol=rtol,
+        atol=atol,
+        seed=seed,
+        name=f"the gradient of {name}",
+    )
