@@ -10,7 +10,7 @@ import pytest
 import zerograd
 from zerograd import Variable
 
-ARITH_OPS = ("add", "sub", "mul", "div", "neg", "pow")
+ARITH_OPS = ("add", "sub", "mul", "div", "neg", "pow", "sum_to", "broadcast_to")
 ELEMENTWISE_OPS = ("square", "exp", "log", "sin", "cos", "tanh", "sqrt")
 
 
@@ -64,7 +64,7 @@ def test_arith_without_elementwise():
 def test_only_installed_packs_are_loaded():
     names = {p.name for p in zerograd.plugins() if p.distribution is not None}
     expected = set()
-    for pack in ("arith", "elementwise"):
+    for pack in ("arith", "elementwise", "tensor"):
         try:
             __import__(f"zerograd_{pack}")
             expected.add(pack)

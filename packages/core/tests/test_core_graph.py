@@ -13,6 +13,7 @@ from zerograd import Function
 from zerograd import Variable
 from zerograd import as_array
 from zerograd import as_variable
+from zerograd import grad
 from zerograd import no_grad
 from zerograd import numerical_diff
 from zerograd import using_config
@@ -213,6 +214,7 @@ def test_same_variable_used_twice_accumulates():
     y = add(x, x)
     y.backward()
     assert str(x.grad) == "2.0"
+    assert type(x.grad) is np.ndarray  # numpy adds two 0-d arrays into a scalar
     y = add(add(x, x), x)
     y.backward()
     assert str(x.grad) == "5.0"  # leaves accumulate across calls, as the seeds print
@@ -422,3 +424,40 @@ def test_outputs_do_not_keep_the_graph_alive():
         assert creator() is None  # freed by reference counting alone
     finally:
         gc.enable()
+
+
+# --- zerograd.grad ---
+
+
+def test_grad_returns_arrays_and_leaves_grad_alone():
+    x = Variable(np.array([1.0, 2.0]))
+    y = square(exp(x))
+    g = grad(y, x)
+    assert isinstance(g, np.ndarray)
+    np.testing.assert_allclose(g, 2 * np.exp(2 * x.data))
+    assert x.grad is None and y.grad is None
+
+
+def test_grad_of_several_outputs_and_inputs_with_seeds():
+    a, b = Variable(np.array(2.0)), Variable(np.array(3.0))
+    t = add(a, b)
+    y1, y2 = square(t), square(a)
+    ga, gb, gt = grad([y1, y2], [a, b, t], grad_outputs=[np.array(1.0), np.array(10.0)])
+    assert (ga, gb, gt) == (2 * 5 + 10 * 2 * 2, 2 * 5, 2 * 5)
+
+
+def test_grad_of_an_unused_input_is_zero():
+    a, b = Variable(np.array([2.0, 1.0])), Variable(np.array(3.0))
+    assert grad(square(a), b) == 0.0
+    assert grad(square(a), [a, b])[1] == 0.0
+
+
+def test_grad_refuses_non_variables():
+    with pytest.raises(TypeError, match=r"grad takes a Variable or a list .* not 1\.0"):
+        grad(square(Variable(np.array(1.0))), 1.0)
+
+
+def test_create_graph_through_a_first_order_op_names_it():
+    x = Variable(np.array(1.0))
+    with pytest.raises(TypeError, match=r"Square supports first-order gradients only"):
+        grad(square(x), x, create_graph=True)

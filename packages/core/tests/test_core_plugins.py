@@ -320,3 +320,35 @@ def test_core_alone_op_names_the_elementwise_pack():
 def test_unknown_op_says_how_to_provide_one():
     with pytest.raises(AttributeError, match=r"'zg_nope'.*register_plugin"):
         zerograd.ops.zg_nope  # noqa: B018
+
+
+@pytest.mark.without("zerograd-tensor")
+def test_core_alone_method_names_the_tensor_pack():
+    x = Variable(np.ones((2, 3)))
+    with pytest.raises(AttributeError, match=r"'reshape'.*pip install zerograd-tensor"):
+        x.reshape(3, 2)
+    with pytest.raises(AttributeError, match="zerograd-tensor"):
+        x.T  # noqa: B018
+    with pytest.raises(TypeError, match=r"\[\] \(__getitem__\).*zerograd-tensor"):
+        x[0]
+
+
+def test_plugin_methods_and_properties_come_and_go(registered):
+    class Plugin:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add(
+                "zg_triple", Triple, methods=("zg_triple",), properties=("zg_tripled",)
+            )
+
+    plugin = registered(Plugin())
+    x = Variable(np.array(2.0))
+    assert x.zg_triple().data == 6.0
+    assert x.zg_tripled.data == 6.0
+    info = next(
+        p for p in zerograd.plugins() if p.methods == ("zg_triple", "zg_tripled")
+    )
+    assert info.ops == ("zg_triple",)
+    zerograd.unregister_plugin(plugin)
+    with pytest.raises(AttributeError, match="no attribute 'zg_triple'"):
+        x.zg_triple  # noqa: B018

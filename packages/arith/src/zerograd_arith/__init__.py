@@ -226,3 +226,7 @@ def zerograd_register_ops(registry):
         domain=(0, None),
         example_args=(3,),
     )
+    # Broadcasting needs these at every order of differentiation, so they live
+    # here, where every op-pack can count on them (docs/higher-order.md).
+    registry.add("sum_to", sum_to, example_args=((),))
+    registry.add("broadcast_to", broadcast_to)

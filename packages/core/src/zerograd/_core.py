@@ -172,7 +172,7 @@ class Variable:
             y.grad = gy if retain_grad else None
         # Leaves accumulate across backward calls.
         for x, gx in leaves.items():
-            x.grad = gx if x.grad is None else x.grad + gx
+            x.grad = gx if x.grad is None else _sum(x.grad, gx)
 
 
 def _gradients(
@@ -197,7 +197,7 @@ def _gradients(
     count = 0
     for output, seed in seeds:
         previous = grads.get(output)
-        grads[output] = seed if previous is None else previous + seed
+        grads[output] = seed if previous is None else _sum(previous, seed)
         c = output.creator
         if c is not None and c not in seen:
             seen.add(c)
@@ -218,10 +218,7 @@ def _gradients(
                     gy = Variable(gy)
             gys.append(gy)
             intermediates.append((y, gy))
-        if create_graph:
-            gxs = _backward_graph(f, gys)
-        else:
-            gxs = f.backward(*gys)
+        gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
         if type(gxs) is not tuple:
             gxs = (gxs,)
         if len(gxs) != len(f.inputs):
@@ -242,14 +239,20 @@ def _gradients(
                     f" {gx.shape} for input {i}, whose shape is {x.data.shape}"
                 )
             previous = grads.get(x)
-            # Out of place: ops such as Add return one gy array for two inputs.
-            grads[x] = gx if previous is None else previous + gx
+            grads[x] = gx if previous is None else _sum(previous, gx)
             c = x.creator
             if c is not None and c not in seen:
                 seen.add(c)
                 heapq.heappush(pending, (-c.generation, count, c))
                 count += 1
     return grads, intermediates
+
+
+def _sum(a: Any, b: Any) -> Any:
+    # Out of place: ops such as Add return one gy array for two inputs. And an
+    # array again: numpy gives a scalar for the sum of two 0-d arrays.
+    total = a + b
+    return np.asarray(total) if isinstance(total, np.generic) else total
 
 
 def _backward_graph(f: Function, gys: list[Any]) -> Any:
@@ -264,6 +267,17 @@ def _backward_graph(f: Function, gys: list[Any]) -> Any:
         )
     with using_config("enable_backprop", True):
         return backward_graph(*gys)
+
+
+def _variables(value: Any) -> list[Variable]:
+    items = [value] if isinstance(value, Variable) else value
+    if not isinstance(items, (list, tuple)) or not all(
+        isinstance(v, Variable) for v in items
+    ):
+        raise TypeError(
+            f"grad takes a Variable or a list or tuple of Variables, not {value!r:.60}"
+        )
+    return list(items)
 
 
 def grad(
@@ -281,16 +295,13 @@ def grad(
     again: `grad(grad(y, x, create_graph=True), x)` is a second derivative.
     No `.grad` is changed.
     """
-    output_list = [outputs] if isinstance(outputs, Variable) else list(outputs)
-    input_list = [inputs] if isinstance(inputs, Variable) else list(inputs)
+    output_list = _variables(outputs)
+    input_list = _variables(inputs)
     if grad_outputs is None:
         seed_list = [np.ones_like(y.data) for y in output_list]
     else:
         single = isinstance(outputs, Variable)
         seed_list = [grad_outputs] if single else list(grad_outputs)
-    for x in input_list + output_list:
-        if not isinstance(x, Variable):
-            raise TypeError(f"grad takes Variables, not {type(x).__name__}")
     seeds = []
     for y, seed in zip(output_list, seed_list, strict=True):
         seed = seed.data if isinstance(seed, Variable) and not create_graph else seed

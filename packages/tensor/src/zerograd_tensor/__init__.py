@@ -1,0 +1,215 @@
+"""zerograd-tensor: ops on arrays as wholes, and the Variable methods of a numpy user.
+
+reshape, transpose (x.T), sum, matmul (@) and indexing (x[key]). Each op has
+backward on arrays and backward_graph on Variables, so derivatives of any order
+go through it. Higher orders through sum need broadcast_to, which lives in
+zerograd-arith with sum_to (see docs/higher-order.md for why).
+"""
+
+import numpy as np
+
+import zerograd
+from zerograd import Function
+from zerograd import Variable
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+    def backward(self, gy):
+        return gy.reshape(self.inputs[0].shape)
+
+    def backward_graph(self, gy):
+        return Reshape(self.inputs[0].shape)(gy)
+
+
+class Transpose(Function):
+    def __init__(self, axes=None):
+        self.axes = None if axes is None else tuple(axes)
+
+    def forward(self, x):
+        return np.transpose(x, self.axes)
+
+    def _inverse(self):
+        return None if self.axes is None else tuple(np.argsort(self.axes))
+
+    def backward(self, gy):
+        return np.transpose(gy, self._inverse())
+
+    def backward_graph(self, gy):
+        return Transpose(self._inverse())(gy)
+
+
+class Sum(Function):
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def _kept_shape(self):
+        # gy with the summed axes back as size 1, ready to broadcast.
+        shape = self.inputs[0].shape
+        if self.keepdims:
+            return None
+        axes = range(len(shape)) if self.axis is None else np.atleast_1d(self.axis)
+        kept = list(shape)
+        for axis in axes:
+            kept[axis % len(shape)] = 1
+        return tuple(kept)
+
+    def backward(self, gy):
+        kept = self._kept_shape()
+        gy = gy if kept is None else gy.reshape(kept)
+        return np.array(np.broadcast_to(gy, self.inputs[0].shape))
+
+    def backward_graph(self, gy):
+        kept = self._kept_shape()
+        gy = gy if kept is None else Reshape(kept)(gy)
+        return zerograd.ops.broadcast_to(gy, self.inputs[0].shape)
+
+
+class MatMul(Function):
+    """a @ b, with numpy's rules: 1-D operands are promoted, stacks broadcast."""
+
+    def forward(self, a, b):
+        return np.matmul(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs[0].data, self.inputs[1].data
+        return _matmul_grads(a, b, gy, _ARRAYS)
+
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        return _matmul_grads(a, b, gy, _VARIABLES)
+
+
+class _Namespace:
+    def __init__(self, matmul, swap, reshape, sum_to):
+        self.matmul, self.swap, self.reshape, self.sum_to = (
+            matmul,
+            swap,
+            reshape,
+            sum_to,
+        )
+
+
+def _sum_to_array(g, shape):
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _swap_axes(x):
+    axes = list(range(x.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return Transpose(axes)(x)
+
+
+# One formula for matmul's gradients, run on arrays or on Variables.
+_ARRAYS = _Namespace(
+    np.matmul, lambda x: np.swapaxes(x, -1, -2), np.reshape, _sum_to_array
+)
+_VARIABLES = _Namespace(
+    lambda a, b: MatMul()(a, b),
+    _swap_axes,
+    lambda x, shape: Reshape(shape)(x),
+    lambda x, shape: x if x.shape == shape else zerograd.ops.sum_to(x, shape),
+)
+
+
+def _matmul_grads(a, b, gy, xp):
+    # Promote 1-D operands to matrices as numpy does, then the matrix formulas
+    # ga = gy @ b^T, gb = a^T @ gy, summed over broadcast stack axes.
+    a2 = xp.reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
+    b2 = xp.reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
+    stack = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    gy2 = xp.reshape(gy, (*stack, a2.shape[-2], b2.shape[-1]))
+    ga = xp.sum_to(xp.matmul(gy2, xp.swap(b2)), a2.shape)
+    gb = xp.sum_to(xp.matmul(xp.swap(a2), gy2), b2.shape)
+    return xp.reshape(ga, a.shape), xp.reshape(gb, b.shape)
+
+
+class GetItem(Function):
+    def __init__(self, key):
+        self.key = key
+
+    def forward(self, x):
+        return np.array(x[self.key])
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        return _scatter_add(self.key, x.shape, gy)
+
+    def backward_graph(self, gy):
+        return GetItemGrad(self.key, self.inputs[0].shape)(gy)
+
+
+class GetItemGrad(Function):
+    """The gradient of x[key]: gy added into zeros of x's shape at key."""
+
+    def __init__(self, key, shape):
+        self.key = key
+        self.shape = shape
+
+    def forward(self, gy):
+        return _scatter_add(self.key, self.shape, gy)
+
+    def backward(self, ggx):
+        return np.array(ggx[self.key])
+
+    def backward_graph(self, ggx):
+        return GetItem(self.key)(ggx)
+
+
+def _scatter_add(key, shape, gy):
+    # np.add.at, not gx[key] += gy: a repeated index must receive every share.
+    gx = np.zeros(shape, dtype=gy.dtype)
+    np.add.at(gx, key, gy)
+    return gx
+
+
+def reshape(x, shape, *more):
+    """x.reshape((2, 3)) or x.reshape(2, 3), as numpy; -1 infers one length."""
+    shape = (shape, *more) if more or isinstance(shape, int) else tuple(shape)
+    return Reshape(shape)(x)
+
+
+def transpose(x, *axes):
+    """x.transpose() reverses the axes; x.transpose(1, 0, 2) permutes them."""
+    if len(axes) == 1 and not isinstance(axes[0], int):
+        axes = axes[0]
+    return Transpose(axes or None)(x)
+
+
+def sum(x, axis=None, keepdims=False):
+    """x.sum(), x.sum(axis=0), x.sum(axis=(0, 1), keepdims=True), as numpy."""
+    return Sum(axis, keepdims)(x)
+
+
+def matmul(a, b):
+    """a @ b."""
+    return MatMul()(a, b)
+
+
+def get_item(x, key):
+    """x[key] for any numpy key: ints, slices, arrays of indices, masks."""
+    if isinstance(key, Variable):
+        key = key.data
+    return GetItem(key)(x)
+
+
+@zerograd.hookimpl
+def zerograd_register_ops(registry):
+    registry.add("reshape", reshape, methods=("reshape",), example_args=((-1,),))
+    registry.add("transpose", transpose, methods=("transpose",), properties=("T",))
+    registry.add("sum", sum, methods=("sum",))
+    registry.add("matmul", matmul, operators=("__matmul__", "__rmatmul__"))
+    registry.add("get_item", get_item, operators=("__getitem__",))

@@ -1,0 +1,83 @@
+"""Higher-order derivatives through the built-in packs, against exact values
+and numerical differentiation."""
+
+import numpy as np
+import pytest
+
+from zerograd import Variable
+from zerograd import grad
+from zerograd import numerical_diff
+from zerograd import ops
+
+pytestmark = pytest.mark.requires("zerograd-arith", "zerograd-elementwise")
+
+
+def f(x):
+    return x**4 - 2 * x**2
+
+
+def test_second_and_third_derivative_exact():
+    x = Variable(np.array(2.0))
+    y = f(x)
+    g1 = grad(y, x, create_graph=True)  # 4x³ - 4x
+    g2 = grad(g1, x, create_graph=True)  # 12x² - 4
+    g3 = grad(g2, x)  # 24x
+    assert (g1.data, g2.data, g3) == (24.0, 44.0, 48.0)
+    assert isinstance(g1, Variable) and isinstance(g3, np.ndarray)
+
+
+def test_backward_after_create_graph_fills_grad_with_arrays():
+    x = Variable(np.array(2.0))
+    g1 = grad(f(x), x, create_graph=True)
+    g1.backward()
+    assert isinstance(x.grad, np.ndarray)
+    assert x.grad == 44.0
+
+
+def squared_norm_of_gradient(x, y):
+    gx, gy = grad(ops.sin(x) * y + x**2 * ops.exp(y), [x, y], create_graph=True)
+    return gx * gx + gy * gy
+
+
+def test_gradient_of_the_squared_norm_of_a_gradient():
+    x, y = Variable(np.array(0.7)), Variable(np.array(-0.4))
+    n = squared_norm_of_gradient(x, y)
+    dx, dy = grad(n, [x, y])
+    assert dx == pytest.approx(
+        numerical_diff(lambda v: squared_norm_of_gradient(v, y), x)
+    )
+    assert dy == pytest.approx(
+        numerical_diff(lambda v: squared_norm_of_gradient(x, v), y)
+    )
+
+
+def test_hessian_vector_product():
+    x0, x1 = Variable(np.array(1.5)), Variable(np.array(-2.0))
+    y = x0**2 * x1 + x1**3
+    g0, g1 = grad(y, [x0, x1], create_graph=True)
+    v = (1.0, 2.0)
+    hv = grad(g0 * v[0] + g1 * v[1], [x0, x1])
+    hessian = np.array([[2 * x1.data, 2 * x0.data], [2 * x0.data, 6 * x1.data]])
+    np.testing.assert_allclose(hv, hessian @ np.array(v))
+
+
+def test_newton_converges_to_one_within_ten_steps():
+    x = Variable(np.array(2.0))
+    for _ in range(10):
+        g1 = grad(f(x), x, create_graph=True)
+        g2 = grad(g1, x)
+        x.data -= g1.data / g2
+    assert x.data == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.requires("zerograd-tensor")
+def test_array_hessian_vector_product():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 3))
+    a = a + a.T
+    x = Variable(rng.standard_normal(3))
+    y = (x @ (Variable(a) @ x)) * 0.5 + ops.sin(x).sum()  # ½ xᵀAx + Σ sin x
+    g = grad(y, x, create_graph=True)
+    v = rng.standard_normal(3)
+    hv = grad((g * v).sum(), x)
+    np.testing.assert_allclose(hv, a @ v - np.sin(x.data) * v)
