@@ -461,3 +461,17 @@ def test_create_graph_through_a_first_order_op_names_it():
     x = Variable(np.array(1.0))
     with pytest.raises(TypeError, match=r"Square supports first-order gradients only"):
         grad(square(x), x, create_graph=True)
+
+
+def test_in_place_accumulation_never_writes_an_ops_shared_gradient():
+    # Add hands one gy to both inputs; x collects many contributions, some of
+    # them sums the loop made (added into in place), some an op's own arrays.
+    x = Variable(np.array([1.0, 2.0]))
+    t = add(x, x)
+    u = add(t, x)
+    y = add(add(u, t), Scale(3.0)(x))
+    y.backward(retain_grad=True)
+    assert x.grad.tolist() == [8.0, 8.0]  # y = (t + x) + t + 3x = 8x
+    assert t.grad.tolist() == [2.0, 2.0]
+    assert u.grad.tolist() == [1.0, 1.0]
+    assert y.grad.tolist() == [1.0, 1.0]

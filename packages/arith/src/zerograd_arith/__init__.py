@@ -71,7 +71,8 @@ class BroadcastTo(Function):
 
 
 # Add, Sub and Neg never read their inputs' values, so one backward serves
-# arrays and Variables alike.
+# arrays and Variables alike. Each binary backward first asks whether numpy
+# broadcast at all: most calls have equal shapes, and skip the reduction.
 
 
 class Add(Function):
@@ -79,8 +80,10 @@ class Add(Function):
         return x0 + x1
 
     def backward(self, gy):
-        x0, x1 = self.inputs
-        return _unbroadcast(gy, x0.shape), _unbroadcast(gy, x1.shape)
+        s0, s1 = self.inputs[0].data.shape, self.inputs[1].data.shape
+        if s0 == s1:
+            return gy, gy
+        return _unbroadcast(gy, s0), _unbroadcast(gy, s1)
 
     backward_graph = backward
 
@@ -90,8 +93,10 @@ class Sub(Function):
         return x0 - x1
 
     def backward(self, gy):
-        x0, x1 = self.inputs
-        return _unbroadcast(gy, x0.shape), _unbroadcast(-gy, x1.shape)
+        s0, s1 = self.inputs[0].data.shape, self.inputs[1].data.shape
+        if s0 == s1:
+            return gy, -gy
+        return _unbroadcast(gy, s0), _unbroadcast(-gy, s1)
 
     backward_graph = backward
 
@@ -102,6 +107,8 @@ class Mul(Function):
 
     def backward(self, gy):
         x0, x1 = self.inputs[0].data, self.inputs[1].data
+        if x0.shape == x1.shape:
+            return gy * x1, gy * x0
         return _unbroadcast(gy * x1, x0.shape), _unbroadcast(gy * x0, x1.shape)
 
     def backward_graph(self, gy):
@@ -117,6 +124,8 @@ class Div(Function):
         x0, x1 = self.inputs[0].data, self.inputs[1].data
         gx0 = gy / x1
         gx1 = gy * (-x0 / x1**2)
+        if x0.shape == x1.shape:
+            return gx0, gx1
         return _unbroadcast(gx0, x0.shape), _unbroadcast(gx1, x1.shape)
 
     def backward_graph(self, gy):

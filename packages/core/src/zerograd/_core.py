@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import heapq
 import weakref
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -169,10 +168,11 @@ class Variable:
             return
         leaves, intermediates = _gradients([(self, seed)], create_graph=False)
         for y, gy in intermediates:
-            y.grad = gy if retain_grad else None
+            y.grad = _array(gy) if retain_grad else None
         # Leaves accumulate across backward calls.
         for x, gx in leaves.items():
-            x.grad = gx if x.grad is None else _sum(x.grad, gx)
+            # Out of place: ops such as Add return one gy array for two inputs.
+            x.grad = _array(gx if x.grad is None else x.grad + gx)
 
 
 def _gradients(
@@ -189,70 +189,90 @@ def _gradients(
     """
     grads: dict[Variable, Any] = {}
     intermediates: list[tuple[Variable, Any]] = []
-    # A heap ordered by generation, newest first: each function is pushed once,
-    # O(log n) a step, where re-sorting a list at every insertion costs O(n).
-    # The counter breaks ties so that Functions are never compared.
-    pending: list[tuple[int, int, Function]] = []
+    # Functions wait in buckets by generation, processed newest first. A
+    # function's inputs were made by functions of lower generations only, so a
+    # bucket is complete when its turn comes: O(1) a step, where re-sorting a
+    # list at every insertion (the seeds) costs O(n) and a heap O(log n).
+    pending: dict[int, list[Function]] = {}
     seen: set[Function] = set()
-    count = 0
+    ndarray, generic = np.ndarray, np.generic  # the loop's hot names, as locals
+    # Sums this loop allocated: no op holds them, so further gradients may be
+    # added in place, saving an allocation and a pass per addition. (An op's own
+    # gradient may be shared, as Add returns one gy for both inputs: never
+    # written to.)
+    owned: set[int] = set()
     for output, seed in seeds:
         previous = grads.get(output)
-        grads[output] = seed if previous is None else _sum(previous, seed)
+        grads[output] = seed if previous is None else previous + seed
         c = output.creator
         if c is not None and c not in seen:
             seen.add(c)
-            heapq.heappush(pending, (-c.generation, count, c))
-            count += 1
-    while pending:
-        f = heapq.heappop(pending)[2]
-        gys: list[Any] = []
-        for ref in f.outputs:
-            y = ref()
-            if y is None:  # an output nobody kept cannot have received a gradient
-                gys.append(None)
-                continue
-            gy = grads.pop(y, None)
-            if gy is None:
-                gy = np.zeros_like(y.data)
-                if create_graph:
-                    gy = Variable(gy)
-            gys.append(gy)
-            intermediates.append((y, gy))
-        gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
-        if type(gxs) is not tuple:
-            gxs = (gxs,)
-        if len(gxs) != len(f.inputs):
-            raise ValueError(
-                f"{type(f).__name__}.backward returned {len(gxs)} gradient(s)"
-                f" for {len(f.inputs)} input(s); it must return one per input"
-            )
-        for i, (x, gx) in enumerate(zip(f.inputs, gxs, strict=True)):
-            if gx is None:  # the op gives this input no gradient
-                continue
-            if create_graph:
-                gx = as_variable(gx)
-            elif type(gx) is not np.ndarray:
-                gx = np.asarray(gx)
-            if gx.shape != x.data.shape:
+            pending.setdefault(c.generation, []).append(c)
+    generation = max(pending, default=-1)
+    while generation >= 0:
+        for f in pending.pop(generation, ()):
+            gys: list[Any] = []
+            for ref in f.outputs:
+                y = ref()
+                if y is None:  # an output nobody kept cannot have a gradient
+                    gys.append(None)
+                    continue
+                gy = grads.pop(y, None)
+                # Handed to an op now, which may keep or share it; and once
+                # freed, its id may be reused: no longer ours to add into.
+                owned.discard(id(gy))
+                if gy is None:
+                    gy = np.zeros_like(y.data)
+                    if create_graph:
+                        gy = Variable(gy)
+                gys.append(gy)
+                intermediates.append((y, gy))
+            gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
+            if type(gxs) is not tuple:
+                gxs = (gxs,)
+            inputs = f.inputs
+            if len(gxs) != len(inputs):
                 raise ValueError(
-                    f"{type(f).__name__}.backward returned a gradient of shape"
-                    f" {gx.shape} for input {i}, whose shape is {x.data.shape}"
+                    f"{type(f).__name__}.backward returned {len(gxs)} gradient(s)"
+                    f" for {len(inputs)} input(s); it must return one per input"
                 )
-            previous = grads.get(x)
-            grads[x] = gx if previous is None else _sum(previous, gx)
-            c = x.creator
-            if c is not None and c not in seen:
-                seen.add(c)
-                heapq.heappush(pending, (-c.generation, count, c))
-                count += 1
+            for x, gx in zip(inputs, gxs):  # noqa: B905  (lengths checked above)
+                if gx is None:  # the op gives this input no gradient
+                    continue
+                if create_graph:
+                    gx = as_variable(gx)
+                elif type(gx) is not ndarray and not isinstance(gx, generic):
+                    # Numpy scalars (0-d results) pass as they are, for speed;
+                    # they become arrays when written to .grad.
+                    gx = np.asarray(gx)
+                if gx.shape != x.data.shape:
+                    raise ValueError(
+                        f"{type(f).__name__}.backward returned a gradient of shape"
+                        f" {gx.shape} for input {list(inputs).index(x)}, whose"
+                        f" shape is {x.data.shape}"
+                    )
+                previous = grads.get(x)
+                if previous is None:
+                    grads[x] = gx
+                elif id(previous) in owned and previous.dtype == gx.dtype:
+                    previous += gx
+                else:
+                    total = previous + gx
+                    if not create_graph and type(total) is ndarray:
+                        owned.add(id(total))
+                    grads[x] = total
+                c = x.creator
+                if c is not None and c not in seen:
+                    seen.add(c)
+                    pending.setdefault(c.generation, []).append(c)
+        generation -= 1
     return grads, intermediates
 
 
-def _sum(a: Any, b: Any) -> Any:
-    # Out of place: ops such as Add return one gy array for two inputs. And an
-    # array again: numpy gives a scalar for the sum of two 0-d arrays.
-    total = a + b
-    return np.asarray(total) if isinstance(total, np.generic) else total
+def _array(g: Any) -> Any:
+    # Gradients are stored as arrays; numpy makes scalars of 0-d results, which
+    # pass through the backward loop as they are, for speed.
+    return np.asarray(g) if isinstance(g, np.generic) else g
 
 
 def _backward_graph(f: Function, gys: list[Any]) -> Any:
@@ -314,11 +334,16 @@ def grad(
         if g is None:
             g = np.zeros_like(x.data)
             g = Variable(g) if create_graph else g
-        results.append(g)
+        results.append(g if create_graph else _array(g))
     return results[0] if isinstance(inputs, Variable) else tuple(results)
 
 
 # --- Function ----------------------------------------------------------------
+
+
+# The dtype a Python float takes beside arrays of these dtypes (NEP 50), by
+# the dtypes: np.result_type costs as much as the rest of the conversion.
+_FLOAT_DTYPES: dict[tuple[np.dtype[Any], ...], np.dtype[Any]] = {}
 
 
 def as_array(x: Any, like: Sequence[np.ndarray] = ()) -> np.ndarray:
@@ -329,6 +354,12 @@ def as_array(x: Any, like: Sequence[np.ndarray] = ()) -> np.ndarray:
     """
     if isinstance(x, np.ndarray):
         return x
+    if type(x) is float:  # the common case, e.g. `x * 1e-3`: dtype cached
+        key = tuple([a.dtype for a in like])
+        dtype = _FLOAT_DTYPES.get(key)
+        if dtype is None:
+            dtype = _FLOAT_DTYPES[key] = np.result_type(x, *like)
+        return np.asarray(x, dtype=dtype)
     if isinstance(x, (int, float, complex)) and not isinstance(x, bool):
         return np.asarray(x, dtype=np.result_type(x, *like))
     if isinstance(x, (np.generic, list, tuple)):
@@ -349,11 +380,6 @@ def as_variable(obj: Any) -> Variable:
 
 
 def _as_inputs(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
-    for x in inputs:
-        if not isinstance(x, Variable):
-            break
-    else:
-        return inputs  # the common case: nothing to convert
     arrays = [
         x.data if isinstance(x, Variable) else x
         for x in inputs
@@ -375,7 +401,14 @@ def _as_output(y: Any, func: Function) -> Variable:
             f"{type(func).__name__}.forward returned an array of dtype {y.dtype};"
             f" forward must return numeric numpy arrays"
         )
-    return Variable(y)
+    output = _new_variable(Variable)
+    output.data = y
+    output.name = output.grad = output.creator = None
+    output.generation = 0
+    return output
+
+
+_new_variable = object.__new__  # an output's data is checked above, not again
 
 
 class Function:
@@ -403,16 +436,26 @@ class Function:
                 f"this {type(self).__name__} instance is already a node of a graph;"
                 f" call a new instance instead, e.g. {type(self).__name__}()(x)"
             )
-        variables = _as_inputs(inputs)
-        ys = self.forward(*[x.data for x in variables])
-        if type(ys) is not tuple:
-            ys = (ys,)
-        outputs = [_as_output(y, self) for y in ys]
+        for x in inputs:
+            if not isinstance(x, Variable):
+                inputs = _as_inputs(inputs)
+                break
+        ys = self.forward(*[x.data for x in inputs])
+        if type(ys) is tuple:
+            outputs = [_as_output(y, self) for y in ys]
+        else:
+            outputs = [_as_output(ys, self)]
         if _enable_backprop.get():
-            self.generation = max([x.generation for x in variables])
+            generation = 0
+            for x in inputs:
+                if x.generation > generation:
+                    generation = x.generation
+            self.generation = generation
+            generation += 1
             for output in outputs:
-                output.set_creator(self)
-            self.inputs = variables
+                output.creator = self
+                output.generation = generation
+            self.inputs = inputs
             # Weak references: an output and its creator would otherwise keep
             # each other alive, and only the cyclic garbage collector frees them.
             self.outputs = tuple([weakref.ref(output) for output in outputs])

@@ -1,0 +1,373 @@
+"""zerograd's benchmark suite: zerograd against the same computations in other
+autodiff frameworks and in plain numpy with hand-written backward passes.
+
+    python benchmarks/suite.py            # the full suite (tox -e bench)
+    python benchmarks/suite.py --quick    # small sizes, a smoke run
+
+Each framework runs in a process of its own; rounds are interleaved across
+them, so that a noisy, shared machine slows every framework alike, and the
+medians are compared. Gradients are checked against the numpy ones before any
+timing. Frameworks that are not installed are left out (and said so).
+Ratios are printed against the targets of docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+import workloads
+from frameworks import ADAPTERS
+
+# --- in each framework's process ---
+
+
+def _build(fw: Any, f: Callable[..., Any], arrays: list[np.ndarray], kw: dict) -> Any:
+    if fw is None:  # numpy by hand
+        return workloads.BY_HAND[f](*arrays, **kw)
+    if getattr(fw, "functional", False):
+        return fw.value_and_grads(lambda *xs: f(fw, *xs, **kw), arrays)
+    leaves = [fw.leaf(a) for a in arrays]
+    return fw.grads(f(fw, *leaves, **kw), leaves)
+
+
+def _timed(fw: Any, f: Callable[..., Any], arrays: list[np.ndarray], kw: dict) -> float:
+    start = time.perf_counter()
+    _build(fw, f, arrays, kw)
+    return time.perf_counter() - start
+
+
+def _peak(fw: Any, f: Callable[..., Any], arrays: list[np.ndarray], kw: dict) -> int:
+    tracemalloc.start()
+    try:
+        _build(fw, f, arrays, kw)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _no_grad_memory(fw: Any, size: int) -> tuple[int, int, int]:
+    """Peak memory of 30 elementwise ops with and without recording, and the
+    memory still held once the output is dropped."""
+    x_array = np.linspace(-1, 1, size)
+    tracemalloc.start()
+    try:
+        if fw is None:
+            workloads.elementwise_30_by_hand(x_array)
+            peak = tracemalloc.get_traced_memory()[1]
+            return peak, peak, 0
+        x = fw.leaf(x_array)
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        with fw.no_grad():
+            y = workloads.elementwise_30(fw, x)
+        del y
+        no_grad_peak = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.reset_peak()
+        y = workloads.elementwise_30(fw, x)
+        recording_peak = tracemalloc.get_traced_memory()[1] - base
+        del y
+        after = tracemalloc.get_traced_memory()[0] - base
+        return no_grad_peak, recording_peak, after
+    finally:
+        tracemalloc.stop()
+
+
+def _worker(name: str, connection: Any) -> None:
+    try:
+        fw = None if name == "numpy" else ADAPTERS[name]()
+    except Exception as error:  # not installed, or broken: say so, and stop
+        connection.send(("unavailable", f"{type(error).__name__}: {error}"))
+        return
+    connection.send(("ready", None))
+    while (task := connection.recv()) is not None:
+        kind, f_name, arrays, kw = task
+        f = getattr(workloads, f_name, None)
+        try:
+            if kind == "grads":
+                result = [np.asarray(g) for g in _build(fw, f, arrays, kw)]
+            elif kind == "time":
+                result = _timed(fw, f, arrays, kw)
+            elif kind == "peak":
+                result = _peak(fw, f, arrays, kw)
+            else:
+                result = _no_grad_memory(fw, kw["size"])
+            connection.send(("ok", result))
+        except Exception as error:
+            connection.send(("error", f"{type(error).__name__}: {error}"))
+
+
+# --- the driver ---
+
+
+class Pool:
+    """One process per framework, asked in turn."""
+
+    def __init__(self, names: list[str]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.workers: dict[str, Any] = {}
+        for name in names:
+            parent, child = context.Pipe()
+            process = context.Process(target=_worker, args=(name, child), daemon=True)
+            process.start()
+            status, detail = parent.recv()
+            if status == "ready":
+                self.workers[name] = (process, parent)
+            else:
+                print(f"  ({name} left out: {detail})")
+                process.join()
+
+    def ask(self, name: str, *task: Any) -> Any:
+        connection = self.workers[name][1]
+        connection.send(task)
+        status, result = connection.recv()
+        if status != "ok":
+            raise RuntimeError(f"{name}: {result}")
+        return result
+
+    def close(self) -> None:
+        for process, connection in self.workers.values():
+            connection.send(None)
+            process.join()
+
+
+def interleaved(pool: Pool, names: list[str], task: tuple, rounds: int) -> dict:
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_number in range(rounds):
+        order = names[round_number % len(names) :] + names[: round_number % len(names)]
+        for name in order:
+            times[name].append(pool.ask(name, "time", *task))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def check(pool: Pool, names: list[str], f_name: str, arrays: list, kw: dict) -> None:
+    expected = pool.ask("numpy", "grads", f_name, arrays, kw)
+    for name in names:
+        got = pool.ask(name, "grads", f_name, arrays, kw)
+        for g, e in zip(got, expected, strict=True):
+            if not np.allclose(g, e, rtol=1e-7, atol=1e-12):
+                raise AssertionError(f"{name} gets a wrong gradient on {f_name}")
+
+
+def verdict(ratio: float, target: float, lower_is_better: bool = True) -> str:
+    met = ratio <= target if lower_is_better else ratio >= target
+    if met:
+        return f"target ≤ {target:g}: met"
+    return f"target ≤ {target:g}: MISSED by {ratio / target:.2f}x"
+
+
+def table(
+    title: str, rows: dict[str, float], unit: str, scale: float, ref: str
+) -> None:
+    print(f"\n{title}")
+    base = rows.get(ref)
+    print(f"  {'framework':<20} {unit:>12}  {'vs ' + ref:>22}")
+    for name, value in sorted(rows.items(), key=lambda item: item[1]):
+        ratio = f"{value / base:.2f}x" if base else ""
+        print(f"  {name:<20} {value * scale:>12.3f}  {ratio:>22}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument(
+        "--frameworks",
+        default=",".join(["numpy", *ADAPTERS]),
+        help="comma-separated, from: numpy, " + ", ".join(ADAPTERS),
+    )
+    args = parser.parse_args()
+    quick = args.quick
+    rounds = args.rounds or (2 if quick else 9)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores"
+    print(
+        f"zerograd benchmark suite: {platform.python_implementation()}"
+        f" {platform.python_version()}, numpy {np.__version__}, {machine},"
+        f" {rounds} rounds"
+    )
+    requested = [n for n in args.frameworks.split(",") if n]
+    pool = Pool(["numpy", *[n for n in requested if n != "numpy"]])
+    names = list(pool.workers)
+    array_names = [n for n in names if n != "micrograd"]
+    targets: list[str] = []
+    try:
+        # W1: scalar chain
+        n = 100 if quick else 3000
+        check(pool, array_names, "chain", [np.array(1.0)], {"n": 50})
+        w1 = interleaved(
+            pool, array_names, ("chain", [np.array(1.0)], {"n": n}), rounds
+        )
+        per_op = {k: v / (3 * n) for k, v in w1.items()}
+        table(
+            f"W1 scalar chain, {n} steps, forward+backward",
+            per_op,
+            "µs per op",
+            1e6,
+            "numpy",
+        )
+        targets.append(_target_vs(per_op, "W1", "dezero-core-simple", 0.5))
+
+        # W2: Goldstein-Price gradient
+        xy = [np.array(1.0), np.array(1.0)]
+        check(pool, names, "goldstein_price", xy, {})
+        w2 = interleaved(pool, names, ("goldstein_price", xy, {}), rounds * 20)
+        table("W2 Goldstein-Price gradient at (1, 1)", w2, "µs", 1e6, "numpy")
+        targets.append(_target_vs(w2, "W2", "dezero-core-simple", 0.5))
+
+        # W3: large arrays
+        sizes = [10**4] if quick else [10**6, 10**7]
+        check(pool, array_names, "large", [np.linspace(-1, 1, 101)], {})
+        for size in sizes:
+            x = [np.linspace(-1, 1, size)]
+            r = max(3, rounds // (3 if size >= 10**7 else 1))
+            w3 = interleaved(pool, array_names, ("large", x, {}), r)
+            table(
+                f"W3 large arrays, {size:.0e} float64, forward+backward",
+                w3,
+                "ms",
+                1e3,
+                "numpy",
+            )
+            targets.append(_target_vs(w3, f"W3 time {size:.0e}", "numpy", 1.1))
+            peaks = {
+                k: pool.ask(k, "peak", "large", x, {})
+                for k in array_names
+                if k != "torch"
+            }
+            table(
+                f"W3 peak memory, {size:.0e} float64 (tracemalloc; not torch)",
+                peaks,
+                "MB",
+                1e-6,
+                "numpy",
+            )
+            targets.append(_target_vs(peaks, f"W3 memory {size:.0e}", "numpy", 1.1))
+
+        # W4: a very long chain
+        steps = 1000 if quick else 333_334
+        seconds = pool.ask("zerograd", "time", "chain", [np.array(1.0)], {"n": steps})
+        print(f"\nW4 chain of {3 * steps} ops: completes in {seconds:.1f} s,"
+              f" {seconds / (3 * steps) * 1e6:.2f} µs per op")  # fmt: skip
+        targets.append(f"W4 {3 * steps}-op chain completes: met")
+
+        # W5: wide frontier
+        ks = [50, 200, 800] if quick else [1000, 4000, 16000]
+        check(pool, array_names, "wide", [np.array(0.5)], {"k": 30})
+        scaling = {}
+        for name in array_names:
+            if name == "autograd" and not quick:
+                continue  # tracing 16000 branches takes minutes; not a graph engine
+            task = ("time", "wide", [np.array(0.5)])
+            t = [
+                statistics.median(pool.ask(name, *task, {"k": k}) for _ in range(3))
+                for k in ks
+            ]
+            scaling[name] = math.log(t[-1] / t[0]) / math.log(ks[-1] / ks[0])
+            print(f"  W5 {name:<20} " + "  ".join(
+                f"K={k}: {v * 1e3:.1f} ms" for k, v in zip(ks, t, strict=True)
+            ) + f"  exponent {scaling[name]:.2f}")  # fmt: skip
+        targets.append(f"W5 scaling exponent {scaling['zerograd']:.2f}: "
+                       + verdict(scaling["zerograd"], 1.1))  # fmt: skip
+
+        # W6: no_grad memory
+        size = 10**4 if quick else 10**6
+        print(f"\nW6 30 elementwise ops on {size:.0e} floats: peak MB no_grad /"
+              " recording / held after the output is dropped")  # fmt: skip
+        memory = {}
+        for name in [n for n in array_names if n not in ("torch", "autograd")]:
+            memory[name] = pool.ask(
+                name, "memory", "elementwise_30", [], {"size": size}
+            )
+            print(f"  {name:<20} " + " / ".join(f"{m / 1e6:.2f}" for m in memory[name]))
+        ratio = memory["zerograd"][0] / memory["numpy"][0]
+        targets.append(f"W6 no_grad peak {ratio:.2f}x numpy: " + verdict(ratio, 1.1))
+    finally:
+        pool.close()
+
+    dispatch_ratios = dispatch(number=2000 if quick else 20000, repeat=rounds)
+    for label, ratio in dispatch_ratios.items():
+        targets.append(
+            f"Dispatch {label}: {ratio:.3f}x direct: " + verdict(ratio, 1.05)
+        )
+    extra = import_time(3 if quick else 15)
+    targets.append(
+        f"Import: {extra * 1e3:+.0f} ms over numpy: " + verdict(extra * 1e3, 50)
+    )
+
+    print("\nTargets")
+    for line in targets:
+        print(f"  {line}")
+
+
+def _target_vs(rows: dict[str, float], label: str, ref: str, target: float) -> str:
+    if ref not in rows:
+        return f"{label}: {ref} not installed, no ratio"
+    ratio = rows["zerograd"] / rows[ref]
+    return f"{label}: zerograd {ratio:.2f}x {ref}: " + verdict(ratio, target)
+
+
+def dispatch(number: int, repeat: int) -> dict[str, float]:
+    """zerograd.ops.exp(x) and x + y against calling the Function directly."""
+    import zerograd
+    from zerograd import Variable
+
+    x, y = Variable(np.array(1.0)), Variable(np.array(2.0))
+    x + y
+    exp, add = zerograd.ops.exp, zerograd.ops.add
+    Exp, Add = zerograd.op_info("exp").op, zerograd.op_info("add").op
+    pairs = {
+        "zerograd.ops.exp(x)": (lambda: exp(x), lambda: Exp()(x)),
+        "x + y": (lambda: x + y, lambda: Add()(x, y)),
+        "zerograd.ops.add(x, y)": (lambda: add(x, y), lambda: Add()(x, y)),
+    }
+    print(f"\nDispatch, µs per call ({'via zerograd':>12} / {'direct':>8})")
+    ratios = {}
+    for label, (via, direct) in pairs.items():
+        times: dict[str, list[float]] = {"via": [], "direct": []}
+        for _ in range(repeat):
+            for key, call in (("via", via), ("direct", direct)):
+                times[key].append(timeit.timeit(call, number=number) / number)
+        a, b = statistics.median(times["via"]), statistics.median(times["direct"])
+        ratios[label] = a / b
+        print(f"  {label:<24} {a * 1e6:>12.3f} / {b * 1e6:>8.3f}  {a / b:.3f}x")
+    return ratios
+
+
+def import_time(runs: int) -> float:
+    """Median seconds that `import zerograd` (and loading every installed pack)
+    takes beyond `import numpy`, in fresh interpreters, interleaved."""
+    commands = {
+        "numpy": "import numpy",
+        "zerograd": "import zerograd",
+        "zerograd + packs": "import zerograd; zerograd.plugins()",
+    }
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(runs):
+        for label, code in commands.items():
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times[label].append(time.perf_counter() - start)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    print("\nImport, ms (fresh interpreter)")
+    for label, seconds in medians.items():
+        print(f"  {label:<20} {seconds * 1e3:8.1f}")
+    return medians["zerograd + packs"] - medians["numpy"]
+
+
+if __name__ == "__main__":
+    main()
