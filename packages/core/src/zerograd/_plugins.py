@@ -8,18 +8,21 @@ an op costs what calling its Function costs.
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import os
 import threading
 import warnings
 from collections.abc import Callable
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from typing import Any
 
 import pluggy
 
 from zerograd._core import Function
 from zerograd._core import Variable
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 PROJECT = "zerograd"
 ENTRY_POINT_GROUP = "zerograd"
@@ -233,26 +236,35 @@ def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
     return op
 
 
-def _operator_method(dunder: str, function: Callable[..., Any]) -> Any:
-    method: Callable[..., Any]
-    if dunder in _UNARY:
+def _operator_method(dunder: str, op: Any, function: Callable[..., Any]) -> Any:
+    # For a Function class the method makes the node itself, rather than call
+    # the op's wrapper: `x + y` then costs what `Add()(x, y)` costs.
+    if isinstance(op, type):
+        cls = op
+
+        def unary(self: Variable) -> Any:
+            return cls()(self)
+
+        def reflected(self: Variable, other: Any) -> Any:
+            return cls()(other, self)
+
+        def binary(self: Variable, other: Any) -> Any:
+            return cls()(self, other)
+
+    else:
 
         def unary(self: Variable) -> Any:
             return function(self)
 
-        method = unary
-    elif dunder in _REFLECTED:
-
         def reflected(self: Variable, other: Any) -> Any:
             return function(other, self)
-
-        method = reflected
-    else:
 
         def binary(self: Variable, other: Any) -> Any:
             return function(self, other)
 
-        method = binary
+    method: Callable[..., Any] = (
+        unary if dunder in _UNARY else reflected if dunder in _REFLECTED else binary
+    )
     method.__name__ = method.__qualname__ = dunder
     return method
 
@@ -330,6 +342,9 @@ class _PluginHost:
 
     def load_entry_points(self, names: Iterable[str] | None = None) -> str | None:
         """Load the installed plugins, or those named; say which names are unknown."""
+        # Imported here: it costs 50 ms, more than the rest of `import zerograd`.
+        import importlib.metadata
+
         wanted = None if names is None else set(names)
         found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
         # Sorted by name: the file system's order must not decide anything.
@@ -465,7 +480,7 @@ class _PluginHost:
             self.ops[op.name] = op
             setattr(namespace, op.name, op.function)
             for dunder in op.operators:
-                setattr(Variable, dunder, _operator_method(dunder, op.function))
+                setattr(Variable, dunder, _operator_method(dunder, op.op, op.function))
             for method in op.methods:
                 setattr(Variable, method, _method(method, op.function))
             for prop in op.properties:
@@ -505,6 +520,8 @@ class _PluginHost:
         for failure in self.failures.values():
             if failure.distribution == dist:
                 return f"{dist} is installed but failed to load: {failure.error}"
+        import importlib.metadata
+
         try:
             importlib.metadata.distribution(dist)
         except importlib.metadata.PackageNotFoundError:
