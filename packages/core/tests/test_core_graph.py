@@ -475,3 +475,20 @@ def test_in_place_accumulation_never_writes_an_ops_shared_gradient():
     assert t.grad.tolist() == [2.0, 2.0]
     assert u.grad.tolist() == [1.0, 1.0]
     assert y.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("shape", "target", "expected"),
+    [
+        ((3, 4), (4,), np.full(4, 3.0)),
+        ((2, 3, 4), (3, 1), np.full((3, 1), 8.0)),
+        ((3, 4), (), np.array(12.0)),
+        ((3, 4), (3, 4), np.ones((3, 4))),
+    ],
+)
+def test_unbroadcast_sums_over_broadcast_axes(shape, target, expected):
+    from zerograd import unbroadcast
+
+    g = np.ones(shape)
+    assert np.broadcast_shapes(target, shape) == shape
+    np.testing.assert_array_equal(unbroadcast(g, target), expected)

@@ -17,15 +17,7 @@ import numpy as np
 import zerograd
 from zerograd import Function
 from zerograd import Variable
-
-
-def _reduce(gx: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum `gx` over the axes numpy broadcast to reach it from `shape`."""
-    lead = gx.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gx.shape[lead + i] != 1
-    )
-    return gx.sum(axis=axes, keepdims=True).reshape(shape)
+from zerograd import unbroadcast
 
 
 def _unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
@@ -35,7 +27,7 @@ def _unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
         return g
     if isinstance(g, Variable):
         return SumTo(shape)(g)
-    return _reduce(g, shape)
+    return unbroadcast(g, shape)
 
 
 class SumTo(Function):
@@ -45,7 +37,7 @@ class SumTo(Function):
         self.shape = tuple(shape)
 
     def forward(self, x):
-        return _reduce(x, self.shape)
+        return unbroadcast(x, self.shape)
 
     def backward(self, gy):
         return np.array(np.broadcast_to(gy, self.inputs[0].shape))
@@ -64,7 +56,7 @@ class BroadcastTo(Function):
         return np.array(np.broadcast_to(x, self.shape))
 
     def backward(self, gy):
-        return _reduce(gy, self.inputs[0].shape)
+        return unbroadcast(gy, self.inputs[0].shape)
 
     def backward_graph(self, gy):
         return SumTo(self.inputs[0].shape)(gy)

@@ -13,6 +13,7 @@ from zerograd._core import as_variable
 from zerograd._core import grad
 from zerograd._core import no_grad
 from zerograd._core import numerical_diff
+from zerograd._core import unbroadcast
 from zerograd._core import using_config
 from zerograd._plugins import AUTOLOAD_OFF_ENV
 from zerograd._plugins import AUTOLOAD_ONLY_ENV
@@ -54,6 +55,7 @@ __all__ = [
     "ops",
     "plugins",
     "register_plugin",
+    "unbroadcast",
     "unregister_plugin",
     "using_config",
 ]

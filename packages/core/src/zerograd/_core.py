@@ -475,6 +475,19 @@ class Function:
             raise NotImplementedError(f"{type(self).__name__} must define backward")
 
 
+# --- Helpers for op authors --------------------------------------------------
+
+
+def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum the array `g` over the axes numpy broadcast to reach it from `shape`:
+    the gradient of an input of that shape, from the gradient of its broadcast."""
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    return g.sum(axis=axes, keepdims=True).reshape(shape)
+
+
 # --- Numerical differentiation -----------------------------------------------
 
 

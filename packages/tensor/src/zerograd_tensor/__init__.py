@@ -99,14 +99,6 @@ class _Namespace:
         )
 
 
-def _sum_to_array(g, shape):
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-    )
-    return g.sum(axis=axes, keepdims=True).reshape(shape)
-
-
 def _swap_axes(x):
     axes = list(range(x.ndim))
     axes[-2], axes[-1] = axes[-1], axes[-2]
@@ -115,7 +107,7 @@ def _swap_axes(x):
 
 # One formula for matmul's gradients, run on arrays or on Variables.
 _ARRAYS = _Namespace(
-    np.matmul, lambda x: np.swapaxes(x, -1, -2), np.reshape, _sum_to_array
+    np.matmul, lambda x: np.swapaxes(x, -1, -2), np.reshape, zerograd.unbroadcast
 )
 _VARIABLES = _Namespace(
     lambda a, b: MatMul()(a, b),
