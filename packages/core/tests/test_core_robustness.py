@@ -12,6 +12,7 @@ import pytest
 from zerograd import Config
 from zerograd import Function
 from zerograd import Variable
+from zerograd import detect_anomaly
 from zerograd import no_grad
 from zerograd import using_config
 
@@ -88,3 +89,105 @@ def test_no_grad_peak_memory_is_the_live_arrays():
     finally:
         tracemalloc.stop()
     assert peak < 2.5 * x.data.nbytes  # the current array and the next, not 30
+
+
+# --- errors that name the op, and the anomaly mode ---
+
+
+class Add(Function):
+    def forward(self, x0, x1):
+        return x0 + x1
+
+    def backward(self, gy):
+        return gy, gy
+
+
+class Log(Function):
+    def forward(self, x):
+        return np.log(x)
+
+    def backward(self, gy):
+        return gy / self.inputs[0].data
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        return np.sqrt(x)
+
+    def backward(self, gy):
+        return gy / (2 * self.outputs[0]().data)
+
+
+class Broken(Function):
+    def forward(self, x):
+        return x * 1
+
+    def backward(self, gy):
+        raise RuntimeError("boom")
+
+
+notes_shown = pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="exception notes exist from Python 3.11"
+)
+
+
+@notes_shown
+def test_a_failing_forward_names_the_op_and_the_shapes():
+    with pytest.raises(ValueError, match="could not be broadcast") as info:
+        Add()(Variable(np.ones(2)), Variable(np.ones(3)))
+    assert info.value.__notes__ == [
+        "zerograd: raised in Add.forward, inputs of shapes (2,), (3,)"
+    ]
+
+
+@notes_shown
+def test_a_failing_backward_names_the_op_and_leaves_grads_unchanged():
+    x = Variable(np.ones((2, 2)))
+    x.grad = np.full((2, 2), 7.0)
+    y = Square()(Broken()(x))
+    with pytest.raises(RuntimeError, match="boom") as info:
+        y.backward()
+    assert info.value.__notes__ == [
+        "zerograd: raised in Broken.backward, output gradients of shapes (2, 2)"
+    ]
+    assert (x.grad == 7.0).all()
+
+
+def test_nan_propagates_like_numpy_without_anomaly_mode():
+    with np.errstate(invalid="ignore"):
+        y = Log()(Variable(np.array([1.0, -1.0])))
+    assert np.isnan(y.data[1])
+
+
+def test_anomaly_mode_names_the_op_that_made_nan_first():
+    x = Variable(np.array([1.0, -1.0]))
+    with (
+        np.errstate(invalid="ignore"),
+        pytest.raises(
+            FloatingPointError,
+            match=r"Log\.forward produced NaN or inf from finite inputs",
+        ),
+        detect_anomaly(),
+    ):
+        Square()(Log()(x))
+    assert Config.detect_anomaly is False
+
+
+def test_anomaly_mode_does_not_blame_propagation():
+    with detect_anomaly():
+        y = Square()(Variable(np.array([np.nan, 1.0])))
+    assert np.isnan(y.data[0])
+
+
+def test_anomaly_mode_checks_backward_too():
+    x = Variable(np.array([0.0, 4.0]))
+    y = Sqrt()(x)  # finite: [0, 2]
+    with (
+        np.errstate(divide="ignore"),
+        pytest.raises(
+            FloatingPointError, match=r"Sqrt\.backward produced NaN or inf from finite"
+        ),
+        detect_anomaly(),
+    ):
+        y.backward()
+    assert x.grad is None

@@ -10,6 +10,7 @@ from zerograd._core import Function
 from zerograd._core import Variable
 from zerograd._core import as_array
 from zerograd._core import as_variable
+from zerograd._core import detect_anomaly
 from zerograd._core import grad
 from zerograd._core import no_grad
 from zerograd._core import numerical_diff
@@ -45,6 +46,7 @@ __all__ = [
     "Variable",
     "as_array",
     "as_variable",
+    "detect_anomaly",
     "grad",
     "hookimpl",
     "hookspec",

@@ -24,7 +24,10 @@ import numpy as np
 _enable_backprop: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "zerograd_enable_backprop", default=True
 )
-_SETTINGS = {"enable_backprop": _enable_backprop}
+_detect_anomaly: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "zerograd_detect_anomaly", default=False
+)
+_SETTINGS = {"enable_backprop": _enable_backprop, "detect_anomaly": _detect_anomaly}
 
 
 class _Config:
@@ -72,6 +75,48 @@ def using_config(name: str, value: Any) -> Iterator[None]:
 def no_grad() -> contextlib.AbstractContextManager[None]:
     """A `with` block in which no graph is recorded (inference)."""
     return using_config("enable_backprop", False)
+
+
+def detect_anomaly() -> contextlib.AbstractContextManager[None]:
+    """A `with` block in which the first op whose forward or backward turns
+    finite numbers into NaN or inf raises FloatingPointError naming it.
+
+    Outside it, NaN and inf propagate as numpy propagates them. Checking every
+    result costs a pass over it: for debugging, not for production runs.
+    """
+    return using_config("detect_anomaly", True)
+
+
+def _check_anomaly(f: Function, stage: str, results: Any, sources: Any) -> None:
+    # Only where the op itself made them: NaN in, NaN out is propagation.
+    if all(_finite(r) for r in results) or not all(_finite(s) for s in sources):
+        return
+    raise FloatingPointError(
+        f"{type(f).__name__}.{stage} produced NaN or inf from finite"
+        f" {'inputs' if stage == 'forward' else 'gradients'} of shapes"
+        f" {[np.shape(_data(s)) for s in sources]} (zerograd.detect_anomaly is on)"
+    )
+
+
+def _data(value: Any) -> Any:
+    return value.data if isinstance(value, Variable) else value
+
+
+def _finite(value: Any) -> bool:
+    data = _data(value)
+    if data is None or np.asarray(data).dtype.kind not in "fc":
+        return True
+    return bool(np.isfinite(data).all())
+
+
+def _explain(error: BaseException, f: Function, stage: str, values: Any) -> None:
+    # Python 3.11+ shows notes under the error's own message; 3.10 keeps it as is.
+    if hasattr(error, "add_note"):
+        shapes = ", ".join(str(np.shape(_data(v))) for v in values)
+        kind = "inputs" if stage == "forward" else "output gradients"
+        error.add_note(
+            f"zerograd: raised in {type(f).__name__}.{stage}, {kind} of shapes {shapes}"
+        )
 
 
 # --- Variable ----------------------------------------------------------------
@@ -227,7 +272,14 @@ def _gradients(
                         gy = Variable(gy)
                 gys.append(gy)
                 intermediates.append((y, gy))
-            gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
+            try:
+                gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
+            except Exception as error:
+                _explain(error, f, "backward", gys)
+                raise
+            if _detect_anomaly.get():
+                found = gxs if type(gxs) is tuple else (gxs,)
+                _check_anomaly(f, "backward", [g for g in found if g is not None], gys)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
             inputs = f.inputs
@@ -440,11 +492,17 @@ class Function:
             if not isinstance(x, Variable):
                 inputs = _as_inputs(inputs)
                 break
-        ys = self.forward(*[x.data for x in inputs])
+        try:
+            ys = self.forward(*[x.data for x in inputs])
+        except Exception as error:
+            _explain(error, self, "forward", inputs)
+            raise
         if type(ys) is tuple:
             outputs = [_as_output(y, self) for y in ys]
         else:
             outputs = [_as_output(ys, self)]
+        if _detect_anomaly.get():
+            _check_anomaly(self, "forward", outputs, inputs)
         if _enable_backprop.get():
             generation = 0
             for x in inputs:
