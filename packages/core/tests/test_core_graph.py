@@ -391,7 +391,7 @@ def test_config_is_settable_as_in_the_seeds():
         assert square(Variable(np.array(1.0))).creator is None
     finally:
         Config.enable_backprop = True
-    with pytest.raises(AttributeError, match="settings are: .*enable_backprop"):
+    with pytest.raises(AttributeError, match=r"settings are: .*enable_backprop"):
         using_config("enable_backprob", False).__enter__()
 
 
