@@ -242,6 +242,7 @@ def fake_distribution(tmp_path, monkeypatch):
     )
     (dist_info / "entry_points.txt").write_text(
         "[zerograd]\nzg-broken = zg_fake_missing_module\nzg-good = zg_fake_good\n"
+        "zg-rival = zg_fake_rival\n"
     )
     (tmp_path / "zg_fake_good.py").write_text(
         textwrap.dedent(
@@ -261,6 +262,18 @@ def fake_distribution(tmp_path, monkeypatch):
             """
         )
     )
+    (tmp_path / "zg_fake_rival.py").write_text(
+        textwrap.dedent(
+            """
+            import zerograd
+
+            @zerograd.hookimpl
+            def zerograd_register_ops(registry):
+                registry.add("zg_half", lambda x: x)  # zg-good's op name
+                registry.add("zg_rival_only", lambda x: x)
+            """
+        )
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
     host = zerograd._plugins._host
@@ -269,7 +282,9 @@ def fake_distribution(tmp_path, monkeypatch):
     if good is not None:
         zerograd.unregister_plugin(good)
     host.failures.pop("zg-broken", None)
+    host.failures.pop("zg-rival", None)
     sys.modules.pop("zg_fake_good", None)
+    sys.modules.pop("zg_fake_rival", None)
 
 
 @pytest.mark.usefixtures("fake_distribution")
@@ -286,6 +301,18 @@ def test_plugin_that_fails_to_import_is_named_and_others_still_load():
     assert infos["zg-good"].distribution == "zg-fake"
     assert infos["zg-good"].version == "1.0"
     assert "ModuleNotFoundError" in infos["zg-broken"].error
+
+
+@pytest.mark.usefixtures("fake_distribution")
+def test_installed_plugin_that_clashes_is_refused_whole_and_others_work():
+    with pytest.warns(PluginWarning) as warned:
+        zerograd.load_plugins("zg-good", "zg-rival")
+    message = str(warned[0].message)
+    assert "'zg-rival'" in message and "'zg-good'" in message and "zg_half" in message
+    assert zerograd.ops.zg_half(Variable(np.array(3.0))).data == 1.5  # zg-good's
+    assert not hasattr(zerograd.ops, "zg_rival_only")  # nothing of zg-rival
+    infos = {info.name: info for info in zerograd.plugins()}
+    assert "already registers" in infos["zg-rival"].error
 
 
 def test_loading_an_unknown_entry_point_name_is_refused():

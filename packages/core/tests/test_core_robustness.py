@@ -59,6 +59,16 @@ def test_nested_modes_restore_the_outer_value_when_bodies_raise():
         assert Config.enable_backprop is False
 
 
+def test_a_variable_made_under_no_grad_is_a_constant_in_a_recorded_graph():
+    x = Variable(np.array(3.0))
+    with no_grad():
+        c = Square()(x)  # no creator: the graph stops here
+    y = Square()(c)
+    y.backward()
+    assert (c.grad, x.grad) == (np.array(18.0), None)
+    assert c.creator is None and y.creator is not None
+
+
 def test_dropped_graphs_give_their_memory_back_without_the_collector():
     gc.collect()
     gc.disable()
@@ -133,8 +143,10 @@ notes_shown = pytest.mark.skipif(
 
 @notes_shown
 def test_a_failing_forward_names_the_op_and_the_shapes():
+    add = Add()
     with pytest.raises(ValueError, match="could not be broadcast") as info:
-        Add()(Variable(np.ones(2)), Variable(np.ones(3)))
+        add(Variable(np.ones(2)), Variable(np.ones(3)))
+    assert (add.inputs, add.outputs) == ((), ())  # nothing half-recorded
     assert info.value.__notes__ == [
         "zerograd: raised in Add.forward, inputs of shapes (2,), (3,)"
     ]
