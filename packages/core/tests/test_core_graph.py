@@ -139,14 +139,17 @@ def test_function_refuses_bad_operands():
         add(Variable(np.array(1.0)), [object()])
 
 
+class Split(Function):
+    """Two outputs: the elements of a 2-vector."""
+
+    def forward(self, x):
+        return x[0], x[1]
+
+    def backward(self, g0, g1):
+        return np.stack([g0, g1])
+
+
 def test_multiple_outputs_and_tuple_return():
-    class Split(Function):
-        def forward(self, x):
-            return x[0], x[1]
-
-        def backward(self, g0, g1):
-            return np.stack([g0, g1])
-
     x = Variable(np.array([1.0, 2.0]))
     a, b = Split()(x)
     y = add(square(a), b)
@@ -155,13 +158,6 @@ def test_multiple_outputs_and_tuple_return():
 
 
 def test_unused_output_of_multi_output_function_gets_zero_gradient():
-    class Split(Function):
-        def forward(self, x):
-            return x[0], x[1]
-
-        def backward(self, g0, g1):
-            return np.stack([g0, g1])
-
     x = Variable(np.array([3.0, 4.0]))
     a, _ = Split()(x)
     square(a).backward()
