@@ -34,10 +34,31 @@ UNARY = {
     "cube": lambda m, a: a**3,
     "scale": lambda m, a: 2.5 * a - 1.0,
 }
-try:  # zerograd-tensor's reductions, where it is installed
+
+
+def _gram(m, a):
+    # A shape-preserving use of matmul and transpose: (a aᵀ) a, or a (a·a) in 1-D.
+    if a.ndim == 2:
+        return (a @ a.T) @ a * 0.2
+    return a * (a @ a) * 0.2 if a.ndim == 1 else a
+
+
+def _gather(m, a):
+    # Fancy indexing with a repeated index: [1, 2, 2] on a last axis of 3.
+    if a.ndim == 0:
+        return a
+    n = a.shape[-1]
+    return a[..., [min(i + 1, n - 1) for i in range(n)]]
+
+
+try:  # zerograd-tensor's ops, where it is installed; each keeps its input's shape
     importlib.metadata.distribution("zerograd-tensor")
     UNARY["sum"] = lambda m, a: m.sum(a)
     UNARY["sum0"] = lambda m, a: m.sum(a, axis=0, keepdims=True) if a.ndim else a
+    UNARY["transpose_reshape"] = lambda m, a: a.T.reshape(a.shape)
+    UNARY["flip"] = lambda m, a: a[::-1] if a.ndim else a
+    UNARY["gram"] = _gram
+    UNARY["gather"] = _gather
 except importlib.metadata.PackageNotFoundError:
     pass
 BINARY = {
@@ -81,7 +102,7 @@ SHAPES = st.sampled_from([((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 3), (2, 1
 values = st.floats(-1.5, 1.5, allow_nan=False)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     tree=expressions(4),
     shapes=SHAPES,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 import weakref
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -110,13 +111,17 @@ def _finite(value: Any) -> bool:
 
 
 def _explain(error: BaseException, f: Function, stage: str, values: Any) -> None:
-    # Python 3.11+ shows notes under the error's own message; 3.10 keeps it as is.
-    if hasattr(error, "add_note"):
-        shapes = ", ".join(str(np.shape(_data(v))) for v in values)
-        kind = "inputs" if stage == "forward" else "output gradients"
-        error.add_note(
-            f"zerograd: raised in {type(f).__name__}.{stage}, {kind} of shapes {shapes}"
-        )
+    shapes = ", ".join(str(np.shape(_data(v))) for v in values)
+    kind = "inputs" if stage == "forward" else "output gradients"
+    note = f"zerograd: raised in {type(f).__name__}.{stage}, {kind} of shapes {shapes}"
+    if sys.version_info >= (3, 11):
+        error.add_note(note)
+    else:
+        # PEP 678's attribute, which 3.10's traceback ignores; the backport
+        # teaches sys.excepthook and traceback to print it, as 3.11 does.
+        import exceptiongroup  # noqa: F401
+
+        error.__notes__ = [*getattr(error, "__notes__", ()), note]
 
 
 # --- Variable ----------------------------------------------------------------
