@@ -16,6 +16,9 @@ from zerograd._core import no_grad
 from zerograd._core import numerical_diff
 from zerograd._core import unbroadcast
 from zerograd._core import using_config
+from zerograd._graph import DotSource
+from zerograd._graph import plot_graph
+from zerograd._graph import to_dot
 from zerograd._plugins import AUTOLOAD_OFF_ENV
 from zerograd._plugins import AUTOLOAD_ONLY_ENV
 from zerograd._plugins import ENTRY_POINT_GROUP
@@ -37,6 +40,7 @@ __all__ = [
     "AUTOLOAD_ONLY_ENV",
     "ENTRY_POINT_GROUP",
     "Config",
+    "DotSource",
     "Function",
     "OpInfo",
     "OpRegistry",
@@ -55,8 +59,10 @@ __all__ = [
     "numerical_diff",
     "op_info",
     "ops",
+    "plot_graph",
     "plugins",
     "register_plugin",
+    "to_dot",
     "unbroadcast",
     "unregister_plugin",
     "using_config",

@@ -596,6 +596,28 @@ def op_info(name: str) -> OpInfo:
         raise KeyError(f"no op {name!r} is registered: {_host.hint(name)}") from None
 
 
+def provider(function_type: type) -> tuple[str, str | None]:
+    """The op name and plugin behind nodes of this Function subclass.
+
+    A class registered as an op gives that op's name; a class from the module
+    of a plugin's ops (the node a registered function makes, e.g. pow's) gives
+    that plugin and its own name, lowercased if that is one of the plugin's ops;
+    any other class its own name and None.
+    """
+    _host.autoload()
+    with _host.lock:
+        ops = list(_host.ops.values())
+    for info in ops:
+        if info.op is function_type:
+            return info.name, info.plugin
+    for info in ops:
+        if info.function.__module__ == function_type.__module__:
+            name = function_type.__name__
+            same = [o.name for o in ops if o.plugin == info.plugin]
+            return (name.lower() if name.lower() in same else name), info.plugin
+    return function_type.__name__, None
+
+
 def plugins() -> list[PluginInfo]:
     """Every plugin loaded, then every plugin that failed to load, by name."""
     _host.autoload()

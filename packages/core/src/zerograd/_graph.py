@@ -1,0 +1,113 @@
+"""Pictures of a computational graph: DOT text, and files rendered by Graphviz.
+
+The DOT text is built with the `graphviz` package (quoting done right); the
+pictures need Graphviz's `dot` program, which is not a Python package.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+from zerograd._core import Function
+from zerograd._core import Variable
+from zerograd._plugins import provider
+
+FORMATS = ("png", "svg", "pdf")
+
+INSTALL_GRAPHVIZ = (
+    "install Graphviz: apt install graphviz (Debian, Ubuntu), brew install graphviz"
+    " (macOS), conda install graphviz, or see https://graphviz.org/download/;"
+    " zerograd.to_dot(y) gives the DOT text without it"
+)
+
+
+class DotSource(str):
+    """DOT text (a str) that Jupyter displays as the picture it describes."""
+
+    __slots__ = ()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        import graphviz
+
+        return graphviz.Source(self)._repr_mimebundle_(include, exclude)
+
+
+def to_dot(y: Variable, verbose: bool = False) -> DotSource:
+    """The DOT text of the graph that produced `y`.
+
+    Variables are ellipses labelled with their name, and with shape and dtype
+    when `verbose`; functions are boxes labelled with their op and the plugin
+    providing it. Edges run from inputs to functions to outputs.
+    """
+    import graphviz
+
+    if not isinstance(y, Variable):
+        raise TypeError(f"to_dot draws the graph of a Variable, not {type(y).__name__}")
+    dot = graphviz.Digraph(
+        node_attr={"fontname": "Helvetica", "fontsize": "11"},
+        graph_attr={"rankdir": "TB"},
+    )
+    seen: set[int] = set()
+
+    def add_variable(v: Variable) -> None:
+        if id(v) in seen:
+            return
+        seen.add(id(v))
+        label = v.name or ""
+        if verbose:
+            if v.data is not None:
+                label += f"{': ' if label else ''}{v.data.shape} {v.data.dtype}"
+            else:
+                label += f"{': ' if label else ''}no data"
+        dot.node(str(id(v)), label, color="orange", style="filled")
+
+    def add_function(f: Function) -> None:
+        op, plugin = provider(type(f))
+        label = op if plugin is None else f"{op}\\n[{plugin}]"
+        dot.node(str(id(f)), label, color="lightblue", style="filled", shape="box")
+        for x in f.inputs:
+            add_variable(x)
+            dot.edge(str(id(x)), str(id(f)))
+        for ref in f.outputs:
+            output = ref()
+            if output is not None:  # dropped outputs other than y
+                add_variable(output)
+                dot.edge(str(id(f)), str(id(output)))
+
+    add_variable(y)
+    functions = [y.creator] if y.creator is not None else []
+    drawn = set()
+    while functions:
+        f = functions.pop()
+        if id(f) in drawn:
+            continue
+        drawn.add(id(f))
+        add_function(f)
+        functions.extend(x.creator for x in f.inputs if x.creator is not None)
+    return DotSource(dot.source)
+
+
+def plot_graph(
+    y: Variable, path: str | pathlib.Path, verbose: bool = False
+) -> pathlib.Path:
+    """Render the graph of `y` to `path`, a .png, .svg or .pdf file, with Graphviz."""
+    import graphviz
+
+    path = pathlib.Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(
+            f"plot_graph writes {', '.join('.' + f for f in FORMATS)} files, not"
+            f" {path.name!r}; give a path ending in one of those"
+        )
+    source = to_dot(y, verbose)
+    try:
+        picture = graphviz.Source(source).pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise RuntimeError(
+            f"plot_graph needs Graphviz's `dot` program, which is not on PATH;"
+            f" {INSTALL_GRAPHVIZ}"
+        ) from None
+    path.write_bytes(picture)
+    return path

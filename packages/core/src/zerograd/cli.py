@@ -1,0 +1,328 @@
+"""The `zerograd` command: what is installed, and the gradient or picture of an
+expression written with the installed ops.
+
+Expressions are parsed with `ast` and evaluated node by node over a small
+grammar (names, numbers, operators, calls of registered ops); nothing reaches
+eval, so `__import__('os')`, attribute access and lambdas are refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import operator
+import sys
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import zerograd
+from zerograd import PluginError
+from zerograd import Variable
+
+
+class UsageError(Exception):
+    """A mistake in what the user typed: reported in one line, exit code 2."""
+
+
+# --- Expressions -------------------------------------------------------------
+
+BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.MatMult: operator.matmul,
+}
+
+REFUSED = {
+    ast.Attribute: "attribute access",
+    ast.Lambda: "a lambda",
+    ast.Subscript: "indexing",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "an if-expression",
+    ast.Starred: "unpacking",
+    ast.JoinedStr: "an f-string",
+}
+
+GRAMMAR = (
+    "an expression may use names given with --at, numbers, the operators"
+    " + - * / ** @, parentheses and calls of ops by name (`zerograd ops` lists them)"
+)
+
+
+def parse_expression(text: str) -> ast.expr:
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as error:
+        where = f" at column {error.offset}" if error.offset else ""
+        raise UsageError(
+            f"bad syntax in expression {text!r}: {error.msg}{where}"
+        ) from None
+
+
+def evaluate(node: ast.expr, values: dict[str, Variable]) -> Any:
+    """The value of the expression `node`, with `values` for its names."""
+    if isinstance(node, ast.Constant):
+        if type(node.value) in (int, float):
+            # Floats, so that 9**9**9 overflows at once instead of running on.
+            return float(node.value)
+        raise UsageError(f"{node.value!r} is not allowed: {GRAMMAR}")
+    if isinstance(node, ast.Name):
+        if node.id in values:
+            return values[node.id]
+        raise UsageError(f"{node.id!r} has no value; give it with --at {node.id}=...")
+    if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
+        left, right = evaluate(node.left, values), evaluate(node.right, values)
+        return BINARY[type(node.op)](left, right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = evaluate(node.operand, values)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        op = find_op(node.func.id)
+        args = [
+            argument(a)
+            if isinstance(a, (ast.Constant, ast.Tuple))
+            else evaluate(a, values)
+            for a in node.args
+        ]
+        kwargs = {}
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                raise UsageError(f"unpacking (**) is not allowed: {GRAMMAR}")
+            kwargs[keyword.arg] = argument(keyword.value)
+        return op(*args, **kwargs)
+    what = REFUSED.get(type(node), f"{type(node).__name__} syntax")
+    if isinstance(node, ast.Call):
+        what = "calling anything but an op by name"
+    raise UsageError(f"{what} is not allowed: {GRAMMAR}")
+
+
+def argument(node: ast.expr) -> Any:
+    """A constant argument of an op call: a number, bool, None or tuple of them."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
+        return node.value
+    if isinstance(node, ast.Constant) and node.value is None:
+        return None
+    if isinstance(node, ast.Tuple):
+        return tuple(argument(element) for element in node.elts)
+    raise UsageError(
+        f"an op's extra arguments must be numbers, True/False/None or tuples of"
+        f" them, not {ast.unparse(node)!r}"
+    )
+
+
+def find_op(name: str) -> Callable[..., Any]:
+    if name.startswith("_"):
+        raise UsageError(f"{name!r} is not an op (op names never start with '_')")
+    try:
+        return zerograd.op_info(name).function
+    except KeyError as error:  # its message says which op-pack would provide it
+        raise UsageError(error.args[0]) from None
+
+
+def parse_values(assignments: Sequence[str]) -> dict[str, Variable]:
+    """`x=1.5` is a 0-d value, `x=1,2,3` a 1-D one."""
+    values = {}
+    for assignment in assignments:
+        name, equals, text = assignment.partition("=")
+        name = name.strip()
+        if not equals or not name.isidentifier():
+            raise UsageError(
+                f"--at takes NAME=NUMBER or NAME=NUMBER,NUMBER,..., not {assignment!r}"
+            )
+        if name in values:
+            raise UsageError(f"--at gives {name!r} twice")
+        try:
+            numbers = [float(part) for part in text.split(",")]
+        except ValueError:
+            raise UsageError(
+                f"bad number in --at {assignment!r}: give a number like 1, -0.5 or"
+                f" 2e-3, or a comma-separated list of them"
+            ) from None
+        data = np.array(numbers[0] if len(numbers) == 1 else numbers)
+        values[name] = Variable(data, name=name)
+    return values
+
+
+def compute(
+    expression: str, assignments: Sequence[str]
+) -> tuple[Variable, dict[str, Variable]]:
+    tree = parse_expression(expression)
+    values = parse_values(assignments)
+    result = evaluate(tree, values)
+    if not isinstance(result, Variable):
+        raise UsageError(
+            f"{expression!r} does not depend on any name given with --at, so it has"
+            f" no gradient; its value is {result}"
+        )
+    result.name = expression.strip()
+    return result, values
+
+
+# --- Commands ----------------------------------------------------------------
+
+
+def command_ops(args: argparse.Namespace) -> int:
+    rows, failed = [], []
+    for plugin in zerograd.plugins():
+        if plugin.error is not None:
+            failed.append(plugin)
+            continue
+        for name in plugin.ops:
+            info = zerograd.op_info(name)
+            attributes = [*info.operators, *(f".{m}()" for m in info.methods)]
+            attributes += [f".{p}" for p in info.properties]
+            rows.append(
+                {
+                    "op": name,
+                    "plugin": plugin.name,
+                    "distribution": plugin.distribution,
+                    "version": plugin.version,
+                    "operators": attributes,
+                }
+            )
+    rows.sort(key=lambda row: row["op"])
+    if args.json:
+        failures = [
+            {"plugin": p.name, "distribution": p.distribution, "error": p.error}
+            for p in failed
+        ]
+        print(json.dumps({"ops": rows, "failed_plugins": failures}, indent=2))
+        return 0
+    table = [["op", "plugin", "distribution", "version", "operators"]]
+    for row in rows:
+        table.append(
+            [
+                row["op"],
+                row["plugin"],
+                row["distribution"] or "(registered in code)",
+                row["version"] or "",
+                " ".join(row["operators"]),
+            ]
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
+    for line in table:
+        cells = [cell.ljust(width) for cell, width in zip(line, widths)]  # noqa: B905
+        print("  ".join([*cells, line[-1]]).rstrip())
+    if not rows:
+        print("(no ops: install an op-pack, e.g. pip install zerograd-arith)")
+    for plugin in failed:
+        print(f"failed to load: {plugin.name} ({plugin.source}): {plugin.error}")
+    return 0
+
+
+def command_grad(args: argparse.Namespace) -> int:
+    result, values = compute(args.expression, args.at)
+    result.backward()
+    grads = {
+        name: np.zeros_like(v.data) if v.grad is None else v.grad
+        for name, v in values.items()
+    }
+    if args.json:
+        report = {
+            "expression": result.name,
+            "value": result.data.tolist(),
+            "grad": {name: g.tolist() for name, g in grads.items()},
+        }
+        print(json.dumps(report))
+        return 0
+    print(f"{result.name} = {result.data}")
+    for name, g in grads.items():
+        print(f"d/d{name} = {g}")
+    return 0
+
+
+def command_graph(args: argparse.Namespace) -> int:
+    result, _ = compute(args.expression, args.at)
+    if args.output is None:
+        print(zerograd.to_dot(result, verbose=args.verbose), end="")
+    else:
+        path = zerograd.plot_graph(result, args.output, verbose=args.verbose)
+        print(f"wrote {path}")
+    return 0
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    from zerograd import demo
+
+    return demo.main()
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="zerograd",
+        description="zerograd's command line: installed ops, gradients, pictures.",
+    )
+    top.add_argument(
+        "--version", action="version", version=f"zerograd-core {_version()}"
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ops = commands.add_parser("ops", help="list the registered ops and their plugins")
+    ops.add_argument("--json", action="store_true", help="print JSON")
+    ops.set_defaults(run=command_ops)
+
+    at_help = "values: NAME=NUMBER or NAME=NUMBER,NUMBER,... (a 1-D array)"
+    grad = commands.add_parser(
+        "grad",
+        help="print the value and gradient of an expression",
+        description="Print the value of EXPR and its gradient with respect to each"
+        " name given with --at (for an array value, the gradient of its sum)."
+        " An expression starting with '-' goes after '--'.",
+    )
+    grad.add_argument("expression", metavar="EXPR", help='e.g. "x**2 + y**2"')
+    grad.add_argument("--at", nargs="+", default=[], metavar="NAME=VALUE", help=at_help)
+    grad.add_argument("--json", action="store_true", help="print JSON")
+    grad.set_defaults(run=command_grad)
+
+    graph = commands.add_parser(
+        "graph",
+        help="draw the computational graph of an expression",
+        description="Write the graph of EXPR as a picture (-o), or print its DOT text.",
+    )
+    graph.add_argument("expression", metavar="EXPR")
+    graph.add_argument(
+        "--at", nargs="+", default=[], metavar="NAME=VALUE", help=at_help
+    )
+    graph.add_argument(
+        "-o", "--output", help="a .png, .svg or .pdf file (needs Graphviz's dot)"
+    )
+    graph.add_argument(
+        "--verbose", action="store_true", help="label variables with shape and dtype"
+    )
+    graph.set_defaults(run=command_graph)
+
+    demo = commands.add_parser("demo", help="gradients of three test functions")
+    demo.set_defaults(run=command_demo)
+    return top
+
+
+def _version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("zerograd-core")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except UsageError as error:
+        print(f"zerograd: error: {error}", file=sys.stderr)
+        return 2
+    except (ArithmeticError, TypeError, ValueError, RuntimeError, PluginError) as error:
+        # What ops, plugins or Graphviz raise: the message (and the note naming
+        # the op, if any) is the whole story; a traceback would be about us.
+        notes = "".join(f" ({note})" for note in getattr(error, "__notes__", ()))
+        print(f"zerograd: {type(error).__name__}: {error}{notes}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
