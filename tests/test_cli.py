@@ -156,12 +156,30 @@ def test_graph_prints_dot_or_writes_a_picture(tmp_path):
 @arith_elementwise
 def test_demo_prints_the_seeds_step_24_values():
     lines = run("demo").stdout.splitlines()
+    assert lines[0].startswith("zerograd op-packs loaded: arith (zerograd-arith 0.1.0)")
     assert lines[1:] == [
         "          sphere(1, 1) = 2.0    gradient: 2.0 2.0",
         "          matyas(1, 1) = 0.040000000000000036 gradient:"
         " 0.040000000000000036 0.040000000000000036",
         " goldstein-price(1, 1) = 1876.0 gradient: -5376.0 8064.0",
     ]
+
+
+@arith_elementwise
+def test_python_m_zerograd_demo_is_the_same_demo():
+    module = subprocess.run(
+        [sys.executable, "-m", "zerograd.demo"], capture_output=True, text=True
+    )
+    assert module.stdout == run("demo").stdout
+
+
+@pytest.mark.without("zerograd-arith")
+def test_demo_without_arith_says_what_to_install():
+    result = run("demo")
+    assert result.returncode == 1
+    assert result.stdout.startswith("zerograd op-packs loaded:")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "pip install zerograd-arith" in result.stderr
 
 
 def test_version():

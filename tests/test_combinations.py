@@ -140,34 +140,3 @@ def test_import_loads_no_plugin():
         "print(sorted(m for m in sys.modules if m.startswith('zerograd_')))"
     )
     assert result.stdout.strip() == "[]"
-
-
-@pytest.mark.requires("zerograd-arith", "zerograd-elementwise")
-def test_demo_prints_the_seeds_gradients():
-    result = subprocess.run(
-        [sys.executable, "-m", "zerograd.demo"], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("zerograd op-packs loaded: arith (zerograd-arith 0.1.0)")
-    assert lines[1].split() == [
-        "sphere(1,",
-        "1)",
-        "=",
-        "2.0",
-        "gradient:",
-        "2.0",
-        "2.0",
-    ]
-    assert lines[2].endswith("gradient: 0.040000000000000036 0.040000000000000036")
-    assert lines[3].split()[-4:] == ["1876.0", "gradient:", "-5376.0", "8064.0"]
-
-
-@pytest.mark.without("zerograd-arith")
-def test_demo_without_arith_says_what_to_install():
-    result = subprocess.run(
-        [sys.executable, "-m", "zerograd.demo"], capture_output=True, text=True
-    )
-    assert result.returncode == 1
-    assert "pip install zerograd-arith" in result.stderr
-    assert "Traceback" not in result.stderr

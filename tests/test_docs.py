@@ -2,14 +2,24 @@
 one namespace, and a ```text block right after it must equal what it printed.
 A block marked with a file name (```python file=path) is a file of a package
 the page builds, not a session: tests/test_plugin_tutorial.py runs those.
+A ```console block is shell commands, each after `$ `, followed by what it
+prints (stdout and stderr): the commands run in a subprocess, from this Python's
+environment.
 
 A page says which distributions its examples need in a comment
-`<!-- requires: zerograd-arith ... -->`; without them its test is skipped.
+`<!-- requires: zerograd-arith ... -->` (`program:dot` for a program on PATH);
+without them its test is skipped.
 """
 
 import contextlib
 import importlib.metadata
 import io
+import os
+import pathlib
+import shlex
+import shutil
+import subprocess
+import sys
 
 import pytest
 from markdown_blocks import DOCS
@@ -27,11 +37,25 @@ def examples(page):
             yield code, expected
 
 
-def missing_distributions(page):
+def console_sessions(page):
+    """(command, expected output) for each `$ ` line of the console blocks."""
+    for language, _, text in blocks(page):
+        if language != "console":
+            continue
+        for session in text.split("$ ")[1:]:
+            command, _, output = session.partition("\n")
+            yield command, output
+
+
+def missing_requirements(page):
     match = REQUIRES.search(page.read_text())
     assert match, f"{page.name} must say what it requires: <!-- requires: ... -->"
     missing = []
     for name in match.group(1).split():
+        if name.startswith("program:"):
+            if shutil.which(name.removeprefix("program:")) is None:
+                missing.append(name)
+            continue
         try:
             importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
@@ -41,7 +65,7 @@ def missing_distributions(page):
 
 @pytest.mark.parametrize("page", sorted(DOCS.glob("*.md")), ids=lambda p: p.name)
 def test_page_examples(page):
-    missing = missing_distributions(page)
+    missing = missing_requirements(page)
     if missing:
         pytest.skip(f"needs {', '.join(missing)}, not installed here")
     namespace = {"__name__": f"docs_{page.stem}"}
@@ -51,3 +75,15 @@ def test_page_examples(page):
             exec(compile(code, str(page), "exec"), namespace)
         if expected is not None:
             assert out.getvalue() == expected, f"{page.name}: output of\n{code}"
+    bin_folder = pathlib.Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_folder}{os.pathsep}{os.environ['PATH']}"}
+    for command, expected in console_sessions(page):
+        run = subprocess.run(
+            shlex.split(command),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
+        assert run.stdout == expected, f"{page.name}: output of $ {command}"

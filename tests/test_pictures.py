@@ -131,9 +131,11 @@ def test_svg_and_pdf_are_rendered_too(tmp_path, suffix, magic):
 @needs_dot
 def test_jupyter_shows_the_dot_text_as_svg():
     x = Variable(np.array(1.0), "x")
-    bundle = zerograd.to_dot(x + x)._repr_mimebundle_()
-    assert "<svg" in bundle["image/svg+xml"]
-    assert ">x</text>" in bundle["image/svg+xml"]
+    dot = zerograd.to_dot(x + x)
+    bundle = dot._repr_mimebundle_()
+    assert bundle["image/svg+xml"] == dot.svg()
+    assert dot.svg().startswith("<svg") and ">x</text>" in dot.svg()
+    assert bundle["text/plain"] == dot
 
 
 def test_an_unknown_picture_format_is_refused_before_anything_is_written(tmp_path):
@@ -146,7 +148,9 @@ def test_an_unknown_picture_format_is_refused_before_anything_is_written(tmp_pat
 
 def test_without_dot_plot_graph_says_how_to_install_graphviz(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot here
-    with pytest.raises(RuntimeError, match="needs Graphviz's `dot` program") as info:
+    with pytest.raises(
+        RuntimeError, match="drawing a graph needs Graphviz's `dot` program"
+    ) as info:
         zerograd.plot_graph(Variable(np.array(1.0)), tmp_path / "g.png")
     assert "apt install graphviz" in str(info.value)
     assert not (tmp_path / "g.png").exists()

@@ -61,6 +61,7 @@ def _setting(name: str) -> contextvars.ContextVar[Any]:
 
 
 Config = _Config()
+"""The grad-mode settings: `enable_backprop` (record graphs) and `detect_anomaly`."""
 
 
 @contextlib.contextmanager
@@ -171,18 +172,22 @@ class Variable:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of `data`."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions of `data`."""
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements of `data`."""
         return self.data.size
 
     @property
     def dtype(self) -> np.dtype[Any]:
+        """The dtype of `data`."""
         return self.data.dtype
 
     def __len__(self) -> int:
@@ -195,10 +200,12 @@ class Variable:
         return f"variable({body})"
 
     def set_creator(self, func: Function) -> None:
+        """Record `func` as the Function that made this Variable."""
         self.creator = func
         self.generation = func.generation + 1
 
     def cleargrad(self) -> None:
+        """Forget the gradient, so that the next `backward()` starts from zero."""
         self.grad = None
 
     def backward(self, retain_grad: bool = False) -> None:
@@ -532,9 +539,11 @@ class Function:
     else:
 
         def forward(self, *xs):
+            """The outputs' arrays from the inputs' arrays: one array or a tuple."""
             raise NotImplementedError(f"{type(self).__name__} must define forward")
 
         def backward(self, *gys):
+            """One gradient per input (or None) from one gradient per output."""
             raise NotImplementedError(f"{type(self).__name__} must define backward")
 
 

@@ -27,10 +27,26 @@ class DotSource(str):
 
     __slots__ = ()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
-        import graphviz
+    def svg(self) -> str:
+        """The picture as an <svg> element, for HTML pages and notebooks."""
+        picture = render(self, "svg").decode()
+        return picture[picture.index("<svg") :]
 
-        return graphviz.Source(self)._repr_mimebundle_(include, exclude)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        return {"image/svg+xml": self.svg(), "text/plain": str(self)}
+
+
+def render(source: str, fmt: str) -> bytes:
+    """DOT text rendered by Graphviz's `dot` into `fmt`, one of FORMATS."""
+    import graphviz
+
+    try:
+        return graphviz.Source(source).pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise RuntimeError(
+            f"drawing a graph needs Graphviz's `dot` program, which is not on PATH;"
+            f" {INSTALL_GRAPHVIZ}"
+        ) from None
 
 
 def to_dot(y: Variable, verbose: bool = False) -> DotSource:
@@ -92,8 +108,6 @@ def plot_graph(
     y: Variable, path: str | pathlib.Path, verbose: bool = False
 ) -> pathlib.Path:
     """Render the graph of `y` to `path`, a .png, .svg or .pdf file, with Graphviz."""
-    import graphviz
-
     path = pathlib.Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
@@ -101,13 +115,5 @@ def plot_graph(
             f"plot_graph writes {', '.join('.' + f for f in FORMATS)} files, not"
             f" {path.name!r}; give a path ending in one of those"
         )
-    source = to_dot(y, verbose)
-    try:
-        picture = graphviz.Source(source).pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
-        raise RuntimeError(
-            f"plot_graph needs Graphviz's `dot` program, which is not on PATH;"
-            f" {INSTALL_GRAPHVIZ}"
-        ) from None
-    path.write_bytes(picture)
+    path.write_bytes(render(to_dot(y, verbose), fmt))
     return path

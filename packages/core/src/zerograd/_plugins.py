@@ -124,6 +124,7 @@ class PluginInfo:
 
     @property
     def source(self) -> str:
+        """Where the plugin comes from: its distribution and version."""
         if self.distribution is None:
             return "registered with zerograd.register_plugin()"
         return f"{self.distribution} {self.version}"
