@@ -120,9 +120,10 @@ def _explain(error: BaseException, f: Function, stage: str, values: Any) -> None
     else:
         # PEP 678's attribute, which 3.10's traceback ignores; the backport
         # teaches sys.excepthook and traceback to print it, as 3.11 does.
-        import exceptiongroup  # noqa: F401
+        import exceptiongroup  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
 
-        error.__notes__ = [*getattr(error, "__notes__", ()), note]
+        notes = [*getattr(error, "__notes__", ()), note]
+        error.__notes__ = notes  # type: ignore[attr-defined,unused-ignore]
 
 
 # --- Variable ----------------------------------------------------------------

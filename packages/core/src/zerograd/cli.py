@@ -69,9 +69,10 @@ def parse_expression(text: str) -> ast.expr:
 def evaluate(node: ast.expr, values: dict[str, Variable]) -> Any:
     """The value of the expression `node`, with `values` for its names."""
     if isinstance(node, ast.Constant):
-        if type(node.value) in (int, float):
+        value = node.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             # Floats, so that 9**9**9 overflows at once instead of running on.
-            return float(node.value)
+            return float(value)
         raise UsageError(f"{node.value!r} is not allowed: {GRAMMAR}")
     if isinstance(node, ast.Name):
         if node.id in values:
@@ -169,7 +170,8 @@ def compute(
 
 
 def command_ops(args: argparse.Namespace) -> int:
-    rows, failed = [], []
+    rows: list[dict[str, Any]] = []
+    failed = []
     for plugin in zerograd.plugins():
         if plugin.error is not None:
             failed.append(plugin)
