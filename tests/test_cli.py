@@ -1,6 +1,7 @@
 """The `zerograd` console script, run in a subprocess as a user runs it."""
 
 import json
+import os
 import pathlib
 import shutil
 import subprocess
@@ -184,3 +185,51 @@ def test_demo_without_arith_says_what_to_install():
 
 def test_version():
     assert run("--version").stdout == "zerograd-core 0.1.0\n"
+
+
+def test_ops_shows_a_plugin_that_failed_and_why(tmp_path):
+    dist_info = tmp_path / "zg_fake-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: zg-fake\nVersion: 1.0\n"
+    )
+    (dist_info / "entry_points.txt").write_text(
+        "[zerograd]\nzg-broken = zg_fake_missing_module\nzg-good = zg_fake_good\n"
+    )
+    (tmp_path / "zg_fake_good.py").write_text(
+        "import zerograd\n"
+        "@zerograd.hookimpl\n"
+        "def zerograd_register_ops(registry):\n"
+        "    registry.add('zg_same', lambda x: x)  # needs no op-pack\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = subprocess.run(
+        [str(ZEROGRAD), "ops"], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert ["zg_same", "zg-good", "zg-fake", "1.0"] in [line.split() for line in lines]
+    assert lines[-1] == (
+        "failed to load: zg-broken (zg-fake 1.0): zerograd plugin 'zg-broken'"
+        " (entry point 'zg-broken = zg_fake_missing_module' of zg-fake 1.0) failed"
+        " to import: ModuleNotFoundError: No module named 'zg_fake_missing_module'"
+    )
+    assert result.stderr == ""  # no warning besides the table
+    result = subprocess.run(
+        [str(ZEROGRAD), "ops", "--json"], capture_output=True, text=True, env=env
+    )
+    (failure,) = json.loads(result.stdout)["failed_plugins"]
+    assert (
+        failure["plugin"] == "zg-broken"
+        and "zg_fake_missing_module" in failure["error"]
+    )
+    # Other commands work, and warn in one line.
+    result = subprocess.run(
+        [str(ZEROGRAD), "grad", "zg_same(x)", "--at", "x=3"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.stdout == "zg_same(x) = 3.0\nd/dx = 1.0\n"
+    assert result.stderr.startswith("zerograd: warning: zerograd plugin 'zg-broken'")
+    assert result.stderr.count("\n") == 1

@@ -21,13 +21,17 @@ needs_dot = pytest.mark.skipif(
 arith = pytest.mark.requires("zerograd-arith")
 
 
+def unquote(label):
+    return label[1:-1] if label.startswith('"') else label
+
+
 def parse(dot_text):
     with warnings.catch_warnings():
         # pydot 4.0 calls pyparsing names that pyparsing 3.3 deprecates
         warnings.simplefilter("ignore", DeprecationWarning)
         (graph,) = pydot.graph_from_dot_data(dot_text)
     nodes = {
-        n.get_name(): n.get("label").strip('"')
+        n.get_name(): unquote(n.get("label"))
         for n in graph.get_nodes()
         if n.get_name() not in ("node", "graph", "edge")
     }
@@ -80,6 +84,11 @@ def test_a_function_no_plugin_provides_shows_its_class_name():
     nodes, edges = parse(zerograd.to_dot(y))
     assert sorted(nodes.values()) == ["", "Twice", "x"]
     assert edges == [("x", "Twice"), ("Twice", "")]
+
+
+def test_names_with_quotes_are_quoted():
+    nodes, _ = parse(zerograd.to_dot(Variable(np.array(1.0), 'say "hi"')))
+    assert list(nodes.values()) == ['say \\"hi\\"']
 
 
 def test_to_dot_refuses_what_is_not_a_variable():

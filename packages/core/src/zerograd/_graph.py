@@ -65,6 +65,7 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
         graph_attr={"rankdir": "TB"},
     )
     seen: set[int] = set()
+    labels: dict[type, str] = {}  # per Function class: the registry is looked up once
 
     def add_variable(v: Variable) -> None:
         if id(v) in seen:
@@ -72,15 +73,15 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
         seen.add(id(v))
         label = v.name or ""
         if verbose:
-            if v.data is not None:
-                label += f"{': ' if label else ''}{v.data.shape} {v.data.dtype}"
-            else:
-                label += f"{': ' if label else ''}no data"
+            about = "no data" if v.data is None else f"{v.data.shape} {v.data.dtype}"
+            label = f"{label}: {about}" if label else about
         dot.node(str(id(v)), label, color="orange", style="filled")
 
     def add_function(f: Function) -> None:
-        op, plugin = provider(type(f))
-        label = op if plugin is None else f"{op}\\n[{plugin}]"
+        label = labels.get(type(f))
+        if label is None:
+            op, plugin = provider(type(f))
+            label = labels[type(f)] = op if plugin is None else f"{op}\\n[{plugin}]"
         dot.node(str(id(f)), label, color="lightblue", style="filled", shape="box")
         for x in f.inputs:
             add_variable(x)

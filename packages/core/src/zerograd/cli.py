@@ -13,6 +13,7 @@ import ast
 import json
 import operator
 import sys
+import warnings
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,7 @@ import numpy as np
 
 import zerograd
 from zerograd import PluginError
+from zerograd import PluginWarning
 from zerograd import Variable
 
 
@@ -311,10 +313,19 @@ def _version() -> str:
     return importlib.metadata.version("zerograd-core")
 
 
+def show_warning(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+    print(f"zerograd: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        with warnings.catch_warnings():
+            # A plugin that failed to load: one line, not Python's two.
+            warnings.showwarning = show_warning
+            if args.run is command_ops:  # which lists the failures itself
+                warnings.simplefilter("ignore", PluginWarning)
+            return int(args.run(args))
     except UsageError as error:
         print(f"zerograd: error: {error}", file=sys.stderr)
         return 2
