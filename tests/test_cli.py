@@ -117,6 +117,11 @@ def test_an_error_inside_an_op_is_one_line_naming_the_op():
         assert "raised in Add.forward, inputs of shapes (2,), (3,)" in result.stderr
 
 
+@arith
+def test_a_huge_constant_overflows_at_once_instead_of_running_on():
+    refused(run("grad", "9**9**9 * x", "--at", "x=1"), 1, "OverflowError")
+
+
 @arith_elementwise
 def test_ops_lists_every_op_with_plugin_distribution_version_and_operators():
     table = run("ops").stdout.splitlines()
@@ -144,6 +149,8 @@ def test_ops_with_no_op_pack_says_how_to_get_one():
 def test_graph_prints_dot_or_writes_a_picture(tmp_path):
     dot = run("graph", "x*y + 1", "--at", "x=1", "y=2").stdout
     assert dot.startswith("digraph {") and 'label="mul\\n[arith]"' in dot
+    verbose = run("graph", "x*y + 1", "--at", "x=1", "y=2", "--verbose").stdout
+    assert 'label="x: () float64"' in verbose and 'label="x"' not in verbose
     if shutil.which("dot") is None:
         pytest.skip("Graphviz's dot is not installed")
     result = run(

@@ -56,8 +56,15 @@ def test_the_guide_builds_installs_and_tests_an_op_pack(tmp_path):
         cwd=tmp_path, PYTHONPATH=str(site),
     )  # fmt: skip
     assert "19 passed" in out  # 2 ops x 8 conformance checks, and 3 tests
-    code = (
-        "import zerograd\nprint([(p.name, p.distribution) for p in zerograd.plugins()])"
-    )
-    out = run(sys.executable, "-c", code, cwd=pathlib.Path.home(), PYTHONPATH=str(site))
-    assert "('trig', 'zerograd-trig')" in out
+    # The guide's last two commands: the command line sees the installed pack.
+    zerograd_command = str(pathlib.Path(sys.executable).parent / "zerograd")
+    assert 'zerograd ops\nzerograd grad "tan(x)" --at x=0' in commands
+    out = run(zerograd_command, "ops", cwd=tmp_path, PYTHONPATH=str(site))
+    rows = [line.split() for line in out.splitlines()]
+    assert ["tan", "trig", "zerograd-trig", "0.1.0"] in rows
+    assert ["arctan", "trig", "zerograd-trig", "0.1.0"] in rows
+    out = run(
+        zerograd_command, "grad", "tan(x)", "--at", "x=0",
+        cwd=tmp_path, PYTHONPATH=str(site),
+    )  # fmt: skip
+    assert out == "tan(x) = 0.0\nd/dx = 1.0\n"
