@@ -140,3 +140,13 @@ def test_import_loads_no_plugin():
         "print(sorted(m for m in sys.modules if m.startswith('zerograd_')))"
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_import_leaves_the_drawing_and_plugin_machinery_unimported():
+    # Each costs milliseconds of `import zerograd`; they load when first used.
+    result = run_python(
+        "import sys, zerograd\n"
+        "print([m for m in ('graphviz', 'pathlib', 'importlib.metadata', 'argparse')"
+        " if m in sys.modules])"
+    )
+    assert result.stdout.strip() == "[]"

