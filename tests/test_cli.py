@@ -1,13 +1,21 @@
 """The `zerograd` console script, run in a subprocess as a user runs it."""
 
+import contextlib
+import io
 import json
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
+import warnings
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from zerograd import cli
 
 ZEROGRAD = pathlib.Path(sys.executable).parent / "zerograd"
 arith = pytest.mark.requires("zerograd-arith")
@@ -244,3 +252,55 @@ def test_ops_shows_a_plugin_that_failed_and_why(tmp_path):
     assert result.stdout == "zg_same(x) = 3.0\nd/dx = 1.0\n"
     assert result.stderr.startswith("zerograd: warning: zerograd plugin 'zg-broken'")
     assert result.stderr.count("\n") == 1
+
+
+# Expressions mixing the grammar with what it refuses, nested at random.
+LEAVES = st.sampled_from(
+    [
+        "x",
+        "y",
+        "0.5",
+        "3",
+        "z",
+        "x.data",
+        "'s'",
+        "__import__('os')",
+        "lambda: x",
+        "x[0]",
+    ]
+)
+expressions = st.recursive(
+    LEAVES,
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from("+-*/@") | st.just("**"), inner).map(
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
+        inner.map(lambda a: f"-{a}"),
+        st.tuples(
+            st.sampled_from(["exp", "sin", "log", "sqrt", "sum", "foo", "__import__"]),
+            inner,
+        ).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(inner, st.sampled_from([")", "(", ",", "="])).map("".join),
+    ),
+    max_leaves=8,
+)
+
+
+@arith_elementwise
+@settings(max_examples=300, deadline=None)
+@given(expression=expressions)
+def test_any_expression_is_evaluated_or_refused_in_one_line(expression):
+    # In-process, for speed: main() returns an exit code and lets nothing escape.
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's nan and inf
+        code = cli.main(["grad", "--at", "x=0.5", "y=2", "--", expression])
+    assert code in (0, 1, 2)
+    if code == 0:
+        assert out.getvalue().startswith(f"{expression} = ")
+    else:
+        assert out.getvalue() == "" and err.getvalue().count("\n") == 1
