@@ -6,6 +6,7 @@ a user meets without a pack runs only where the pack is absent.
 """
 
 import importlib.metadata
+import textwrap
 
 import pytest
 
@@ -39,3 +40,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         present = [d for d in mark.args if _installed(d)]
         if present:
             pytest.skip(f"checks life without {', '.join(present)}, installed here")
+
+
+@pytest.fixture
+def write_distribution(tmp_path):
+    """Write an "installed" distribution zg-fake 1.0 into tmp_path: its metadata,
+    the zerograd entry points {name: module} and the modules {name: source}.
+    Put tmp_path on sys.path (or PYTHONPATH) and importlib.metadata finds it."""
+
+    def write(entry_points, modules):
+        dist_info = tmp_path / "zg_fake-1.0.dist-info"
+        dist_info.mkdir()
+        (dist_info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: zg-fake\nVersion: 1.0\n"
+        )
+        lines = "".join(f"{name} = {module}\n" for name, module in entry_points.items())
+        (dist_info / "entry_points.txt").write_text(f"[zerograd]\n{lines}")
+        for module, source in modules.items():
+            (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
+        return tmp_path
+
+    return write

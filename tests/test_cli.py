@@ -206,22 +206,20 @@ def test_version():
     assert run("--version").stdout == "zerograd-core 0.1.0\n"
 
 
-def test_ops_shows_a_plugin_that_failed_and_why(tmp_path):
-    dist_info = tmp_path / "zg_fake-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: zg-fake\nVersion: 1.0\n"
+def test_ops_shows_a_plugin_that_failed_and_why(write_distribution):
+    folder = write_distribution(
+        {"zg-broken": "zg_fake_missing_module", "zg-good": "zg_fake_good"},
+        {
+            "zg_fake_good": """
+                import zerograd
+
+                @zerograd.hookimpl
+                def zerograd_register_ops(registry):
+                    registry.add("zg_same", lambda x: x)  # needs no op-pack
+                """
+        },
     )
-    (dist_info / "entry_points.txt").write_text(
-        "[zerograd]\nzg-broken = zg_fake_missing_module\nzg-good = zg_fake_good\n"
-    )
-    (tmp_path / "zg_fake_good.py").write_text(
-        "import zerograd\n"
-        "@zerograd.hookimpl\n"
-        "def zerograd_register_ops(registry):\n"
-        "    registry.add('zg_same', lambda x: x)  # needs no op-pack\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env = {**os.environ, "PYTHONPATH": str(folder)}
     result = subprocess.run(
         [str(ZEROGRAD), "ops"], capture_output=True, text=True, env=env, check=False
     )

@@ -3,7 +3,6 @@ and what a user meets with the core alone."""
 
 import importlib
 import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -233,48 +232,39 @@ def test_unregistering_an_unknown_plugin_is_refused():
 
 
 @pytest.fixture
-def fake_distribution(tmp_path, monkeypatch):
+def fake_distribution(write_distribution, monkeypatch):
     """An installed distribution with one broken and one good plugin."""
-    dist_info = tmp_path / "zg_fake-1.0.dist-info"
-    dist_info.mkdir()
-    (dist_info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: zg-fake\nVersion: 1.0\n"
-    )
-    (dist_info / "entry_points.txt").write_text(
-        "[zerograd]\nzg-broken = zg_fake_missing_module\nzg-good = zg_fake_good\n"
-        "zg-rival = zg_fake_rival\n"
-    )
-    (tmp_path / "zg_fake_good.py").write_text(
-        textwrap.dedent(
-            """
-            import zerograd
+    good = """
+        import zerograd
 
-            class Half(zerograd.Function):
-                def forward(self, x):
-                    return x / 2
+        class Half(zerograd.Function):
+            def forward(self, x):
+                return x / 2
 
-                def backward(self, gy):
-                    return gy / 2
+            def backward(self, gy):
+                return gy / 2
 
-            @zerograd.hookimpl
-            def zerograd_register_ops(registry):
-                registry.add("zg_half", Half)
-            """
-        )
+        @zerograd.hookimpl
+        def zerograd_register_ops(registry):
+            registry.add("zg_half", Half)
+        """
+    rival = """
+        import zerograd
+
+        @zerograd.hookimpl
+        def zerograd_register_ops(registry):
+            registry.add("zg_half", lambda x: x)  # zg-good's op name
+            registry.add("zg_rival_only", lambda x: x)
+        """
+    folder = write_distribution(
+        {
+            "zg-broken": "zg_fake_missing_module",
+            "zg-good": "zg_fake_good",
+            "zg-rival": "zg_fake_rival",
+        },
+        {"zg_fake_good": good, "zg_fake_rival": rival},
     )
-    (tmp_path / "zg_fake_rival.py").write_text(
-        textwrap.dedent(
-            """
-            import zerograd
-
-            @zerograd.hookimpl
-            def zerograd_register_ops(registry):
-                registry.add("zg_half", lambda x: x)  # zg-good's op name
-                registry.add("zg_rival_only", lambda x: x)
-            """
-        )
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.syspath_prepend(str(folder))
     importlib.invalidate_caches()
     host = zerograd._plugins._host
     yield
