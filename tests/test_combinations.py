@@ -150,3 +150,12 @@ def test_import_leaves_the_drawing_and_plugin_machinery_unimported():
         " if m in sys.modules])"
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.requires("zerograd-arith", "zerograd-elementwise", "zerograd-tensor")
+def test_every_builtin_op_says_what_it_computes():
+    # help(zerograd.ops.exp) and the docs' ops page show these.
+    for plugin in zerograd.plugins():
+        for name in plugin.ops:
+            doc = zerograd.op_info(name).function.__doc__
+            assert doc and doc.strip(), f"{plugin.distribution}: op {name!r}"

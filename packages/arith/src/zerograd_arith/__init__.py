@@ -68,6 +68,8 @@ class BroadcastTo(Function):
 
 
 class Add(Function):
+    """a + b, broadcasting as numpy does; gradients are summed back to each shape."""
+
     def forward(self, x0, x1):
         return x0 + x1
 
@@ -81,6 +83,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    """a - b, broadcasting as numpy does."""
+
     def forward(self, x0, x1):
         return x0 - x1
 
@@ -94,6 +98,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """a * b, broadcasting as numpy does: d/da = b, d/db = a."""
+
     def forward(self, x0, x1):
         return x0 * x1
 
@@ -109,6 +115,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    """a / b, broadcasting as numpy does: d/da = 1/b, d/db = -a/b²."""
+
     def forward(self, x0, x1):
         return x0 / x1
 
@@ -128,6 +136,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    """-x."""
+
     def forward(self, x):
         return -x
 

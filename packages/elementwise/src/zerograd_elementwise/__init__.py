@@ -14,6 +14,8 @@ from zerograd import Function
 
 
 class Square(Function):
+    """x², elementwise: d/dx = 2x."""
+
     def forward(self, x):
         return x**2
 
@@ -26,6 +28,8 @@ class Square(Function):
 
 
 class Exp(Function):
+    """eˣ, elementwise: d/dx = eˣ."""
+
     def forward(self, x):
         return np.exp(x)
 
@@ -38,6 +42,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    """The natural logarithm, elementwise, for x > 0: d/dx = 1/x."""
+
     def forward(self, x):
         return np.log(x)
 
@@ -50,6 +56,8 @@ class Log(Function):
 
 
 class Sin(Function):
+    """sin x, elementwise: d/dx = cos x."""
+
     def forward(self, x):
         return np.sin(x)
 
@@ -62,6 +70,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    """cos x, elementwise: d/dx = -sin x."""
+
     def forward(self, x):
         return np.cos(x)
 
@@ -74,6 +84,8 @@ class Cos(Function):
 
 
 class Tanh(Function):
+    """tanh x, elementwise: d/dx = 1 - tanh² x."""
+
     def forward(self, x):
         return np.tanh(x)
 
@@ -87,6 +99,8 @@ class Tanh(Function):
 
 
 class Sqrt(Function):
+    """√x, elementwise, for x > 0: d/dx = 1 / (2√x)."""
+
     def forward(self, x):
         return np.sqrt(x)
 
