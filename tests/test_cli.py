@@ -141,6 +141,7 @@ def test_ops_lists_every_op_with_plugin_distribution_version_and_operators():
     by_name = {op["op"]: op for op in listing["ops"]}
     assert by_name["pow"]["operators"] == ["__pow__", "__rpow__"]
     assert by_name["sin"]["distribution"] == "zerograd-elementwise"
+    assert by_name["sin"]["summary"] == "sin x, elementwise: d/dx = cos x."
     assert listing["failed_plugins"] == []
 
 

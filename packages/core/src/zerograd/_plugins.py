@@ -109,6 +109,12 @@ class OpInfo:
         """Every Variable attribute the op provides."""
         return self.operators + self.methods + self.properties
 
+    @property
+    def summary(self) -> str:
+        """The first paragraph of the op's docstring, on one line ("" if none)."""
+        doc = (self.function.__doc__ or "").strip()
+        return " ".join(doc.split("\n\n")[0].split())
+
 
 @dataclasses.dataclass(frozen=True)
 class PluginInfo:

@@ -189,6 +189,7 @@ def command_ops(args: argparse.Namespace) -> int:
                     "distribution": plugin.distribution,
                     "version": plugin.version,
                     "operators": attributes,
+                    "summary": info.summary,
                 }
             )
     rows.sort(key=lambda row: row["op"])
