@@ -1,5 +1,6 @@
 """The core alone: Variable, Function and the backward loop, with ops written
-here seeds-style, as a third party would, so no op-pack is needed."""
+seeds-style (seed_ops.py, and some here), as a third party would, so no op-pack
+is needed."""
 
 import gc
 import threading
@@ -7,6 +8,9 @@ import weakref
 
 import numpy as np
 import pytest
+from seed_ops import Add
+from seed_ops import Exp
+from seed_ops import Square
 
 from zerograd import Config
 from zerograd import Function
@@ -17,30 +21,6 @@ from zerograd import grad
 from zerograd import no_grad
 from zerograd import numerical_diff
 from zerograd import using_config
-
-
-class Square(Function):
-    def forward(self, x):
-        return x**2
-
-    def backward(self, gy):
-        return 2 * self.inputs[0].data * gy
-
-
-class Exp(Function):
-    def forward(self, x):
-        return np.exp(x)
-
-    def backward(self, gy):
-        return np.exp(self.inputs[0].data) * gy
-
-
-class Add(Function):
-    def forward(self, x0, x1):
-        return x0 + x1
-
-    def backward(self, gy):
-        return gy, gy
 
 
 class Scale(Function):

@@ -9,6 +9,10 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from seed_ops import Add
+from seed_ops import Log
+from seed_ops import Sqrt
+from seed_ops import Square
 
 from zerograd import Config
 from zerograd import Function
@@ -16,14 +20,6 @@ from zerograd import Variable
 from zerograd import detect_anomaly
 from zerograd import no_grad
 from zerograd import using_config
-
-
-class Square(Function):
-    def forward(self, x):
-        return x**2
-
-    def backward(self, gy):
-        return 2 * self.inputs[0].data * gy
 
 
 def test_no_grad_in_one_task_does_not_affect_another():
@@ -103,30 +99,6 @@ def test_no_grad_peak_memory_is_the_live_arrays():
 
 
 # --- errors that name the op, and the anomaly mode ---
-
-
-class Add(Function):
-    def forward(self, x0, x1):
-        return x0 + x1
-
-    def backward(self, gy):
-        return gy, gy
-
-
-class Log(Function):
-    def forward(self, x):
-        return np.log(x)
-
-    def backward(self, gy):
-        return gy / self.inputs[0].data
-
-
-class Sqrt(Function):
-    def forward(self, x):
-        return np.sqrt(x)
-
-    def backward(self, gy):
-        return gy / (2 * self.outputs[0]().data)
 
 
 class Broken(Function):
