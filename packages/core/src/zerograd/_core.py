@@ -115,6 +115,11 @@ def _explain(error: BaseException, f: Function, stage: str, values: Any) -> None
     shapes = ", ".join(str(np.shape(_data(v))) for v in values)
     kind = "inputs" if stage == "forward" else "output gradients"
     note = f"zerograd: raised in {type(f).__name__}.{stage}, {kind} of shapes {shapes}"
+    if stage == "backward" and "read-only" in str(error):
+        note += (
+            "; the gradients backward receives are read-only, as other gradients"
+            " may share them: compute a new array (gy * c), not into gy (gy *= c)"
+        )
     if sys.version_info >= (3, 11):
         error.add_note(note)
     else:
@@ -135,15 +140,33 @@ _NUMERIC_KINDS = frozenset("iufc")
 
 
 def _check_data(data: Any) -> None:
+    if type(data) is not np.ndarray:
+        _check_array_type(data)
+    if data.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(
+            f"Variable data must have a numeric dtype (integer, float or complex),"
+            f" not {data.dtype}"
+        )
+
+
+def _check_array_type(data: Any) -> None:
     if not isinstance(data, np.ndarray):
         raise TypeError(
             f"Variable data must be a numpy.ndarray or None, not {type(data).__name__}"
             f" ({data!r:.60}); wrap it first, e.g. Variable(np.array(...))"
         )
-    if data.dtype.kind not in _NUMERIC_KINDS:
+    # Subclasses that change what ops mean: their results would match neither
+    # the subclass's reading nor a plain array's.
+    if isinstance(data, np.matrix):
         raise TypeError(
-            f"Variable data must have a numeric dtype (integer, float or complex),"
-            f" not {data.dtype}"
+            "numpy.matrix is not accepted (its * is a matrix product, and it keeps"
+            " two dimensions): pass np.asarray(m), and use @ for matrix products"
+        )
+    masked = sys.modules.get("numpy.ma")  # imported by whoever made a masked array
+    if masked is not None and isinstance(data, masked.MaskedArray):
+        raise TypeError(
+            "masked arrays are not accepted (ops and gradients would ignore the"
+            " mask): pass m.filled(value) or m.compressed(), a plain numpy.ndarray"
         )
 
 
@@ -200,6 +223,20 @@ class Variable:
         body = str(self.data).replace("\n", "\n" + " " * 9)
         return f"variable({body})"
 
+    def __copy__(self) -> Variable:
+        # A shallow copy of an op's output would be an output its op does not
+        # know: its backward would give zeros.
+        if self.creator is not None:
+            raise TypeError(
+                "copy.copy() of a Variable made by an op is not supported: use"
+                " copy.deepcopy() to copy it with its graph, or"
+                " Variable(y.data.copy()) for a new leaf with its values"
+            )
+        copied = _new_variable(Variable)
+        for name in ("creator", "data", "generation", "grad", "name"):
+            setattr(copied, name, getattr(self, name))
+        return copied
+
     def set_creator(self, func: Function) -> None:
         """Record `func` as the Function that made this Variable."""
         self.creator = func
@@ -212,41 +249,59 @@ class Variable:
     def backward(self, retain_grad: bool = False) -> None:
         """Fill `.grad` of every leaf this Variable depends on, with arrays.
 
-        The seed is `self.grad`, or ones. Leaves accumulate across calls (call
-        `cleargrad()` between them); intermediate Variables keep their gradient
-        of this call only when `retain_grad` is true, else it is reset to None.
-        For gradients to differentiate again, see `zerograd.grad`.
+        The seed is `self.grad` (an array of this Variable's shape), or ones.
+        Leaves accumulate across calls (call `cleargrad()` between them);
+        intermediate Variables keep their gradient of this call only when
+        `retain_grad` is true, else it is reset to None. Every gradient stored
+        is an array of its own. For gradients to differentiate again, see
+        `zerograd.grad`.
         """
         if self.data is None:
             raise ValueError("backward() needs data, but this Variable's data is None")
-        seed = self.grad if self.grad is not None else np.ones_like(self.data)
+        if self.grad is None:
+            seed, own = np.ones_like(self.data), True
+        else:
+            seed, own = _checked_seed(self.grad, self, "the seed self.grad"), False
         if self.creator is None:
             # A leaf (or an output made under no_grad): d self / d self = 1.
             self.grad = seed
             return
-        leaves, intermediates = _gradients([(self, seed)], create_graph=False)
-        for y, gy in intermediates:
-            y.grad = _array(gy) if retain_grad else None
-        # Leaves accumulate across backward calls.
+        leaves, passed, retained = _gradients(
+            [(self, seed, own)], False, None if retain_grad else frozenset()
+        )
+        for y in passed:
+            y.grad = retained.get(y)
+        # Leaves accumulate across backward calls, out of place: the array a
+        # user holds from an earlier call is never written to.
         for x, gx in leaves.items():
-            # Out of place: ops such as Add return one gy array for two inputs.
-            x.grad = _array(gx if x.grad is None else x.grad + gx)
+            x.grad = gx if x.grad is None else _array(x.grad + gx)
 
 
 def _gradients(
-    seeds: list[tuple[Variable, Any]], create_graph: bool
-) -> tuple[dict[Variable, Any], list[tuple[Variable, Any]]]:
-    """Backpropagate from (output, seed) pairs.
+    seeds: list[tuple[Variable, Any, bool]],
+    create_graph: bool,
+    retain: frozenset[Variable] | None,
+) -> tuple[dict[Variable, Any], list[Variable], dict[Variable, Any]]:
+    """Backpropagate from (output, seed, seed is the loop's own) triples.
 
-    Returns the gradients of the leaves, and (Variable, gradient) for every
-    intermediate Variable passed on the way. Nothing is written to any Variable,
-    so a backward that fails midway leaves every .grad as it was, and a second
-    backward never adds a retained intermediate gradient to itself. With
-    create_graph, gradients are Variables computed by each op's backward_graph,
+    Returns the gradients of the leaves, every intermediate Variable passed on
+    the way, and the gradients of the intermediates in `retain` (None: all).
+    Nothing is written to any Variable, so a backward that fails midway leaves
+    every .grad as it was, and a second backward never adds a retained
+    intermediate gradient to itself. Without create_graph every returned
+    gradient is an array of its own, which no op and no other gradient holds;
+    with it, gradients are Variables computed by each op's backward_graph,
     recorded in a graph of their own.
     """
     grads: dict[Variable, Any] = {}
-    intermediates: list[tuple[Variable, Any]] = []
+    # The Variables whose entry in `grads` is an array this loop allocated and
+    # nobody else holds. Only those may be added into in place (a pass and an
+    # allocation saved per addition), handed to an op writable, or returned
+    # without a copy. Keyed by the Variable, which the set keeps alive: an id()
+    # outlives its array, and a reused id once made this write into a shared one.
+    own: set[Variable] = set()
+    passed: list[Variable] = []
+    retained: dict[Variable, Any] = {}
     # Functions wait in buckets by generation, processed newest first. A
     # function's inputs were made by functions of lower generations only, so a
     # bucket is complete when its turn comes: O(1) a step, where re-sorting a
@@ -254,90 +309,139 @@ def _gradients(
     pending: dict[int, list[Function]] = {}
     seen: set[Function] = set()
     ndarray, generic = np.ndarray, np.generic  # the loop's hot names, as locals
-    # Sums this loop allocated: no op holds them, so further gradients may be
-    # added in place, saving an allocation and a pass per addition. (An op's own
-    # gradient may be shared, as Add returns one gy for both inputs: never
-    # written to.)
-    owned: set[int] = set()
-    for output, seed in seeds:
+    for output, seed, seed_is_own in seeds:
         previous = grads.get(output)
-        grads[output] = seed if previous is None else previous + seed
+        if previous is None:
+            grads[output] = seed
+            if seed_is_own:
+                own.add(output)
+        else:
+            grads[output] = previous + seed
+            own.add(output)
         c = output.creator
         if c is not None and c not in seen:
             seen.add(c)
             pending.setdefault(c.generation, []).append(c)
-    generation = max(pending, default=-1)
-    while generation >= 0:
-        for f in pending.pop(generation, ()):
-            gys: list[Any] = []
-            for ref in f.outputs:
-                y = ref()
-                if y is None:  # an output nobody kept cannot have a gradient
-                    gys.append(None)
-                    continue
-                gy = grads.pop(y, None)
-                # Handed to an op now, which may keep or share it; and once
-                # freed, its id may be reused: no longer ours to add into.
-                owned.discard(id(gy))
-                if gy is None:
-                    gy = np.zeros_like(y.data)
-                    if create_graph:
-                        gy = Variable(gy)
-                gys.append(gy)
-                intermediates.append((y, gy))
-            try:
-                gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
-            except Exception as error:
-                _explain(error, f, "backward", gys)
-                raise
-            if _detect_anomaly.get():
-                found = gxs if type(gxs) is tuple else (gxs,)
-                _check_anomaly(f, "backward", [g for g in found if g is not None], gys)
-            if type(gxs) is not tuple:
-                gxs = (gxs,)
-            inputs = f.inputs
-            if len(gxs) != len(inputs):
-                raise ValueError(
-                    f"{type(f).__name__}.backward returned {len(gxs)} gradient(s)"
-                    f" for {len(inputs)} input(s); it must return one per input"
-                )
-            for x, gx in zip(inputs, gxs):  # noqa: B905  (lengths checked above)
-                if gx is None:  # the op gives this input no gradient
-                    continue
-                if create_graph:
-                    gx = as_variable(gx)
-                elif type(gx) is not ndarray and not isinstance(gx, generic):
-                    # Numpy scalars (0-d results) pass as they are, for speed;
-                    # they become arrays when written to .grad.
-                    gx = np.asarray(gx)
-                if gx.shape != x.data.shape:
+    # DeZero's rule: a backward records a graph only when one is wanted.
+    recording = _enable_backprop.set(create_graph)
+    try:
+        generation = max(pending, default=-1)
+        while generation >= 0:
+            for f in pending.pop(generation, ()):
+                gys: list[Any] = []
+                for i, ref in enumerate(f.outputs):
+                    y = ref()
+                    if y is None:  # dropped by its user: no gradient reached it
+                        gys.append(_zeros(*f._output_shapes[i], create_graph))
+                        continue
+                    passed.append(y)
+                    kept = retain is None or y in retain
+                    gy = grads.pop(y, None)
+                    if gy is None:  # an output nothing used
+                        gy = _zeros(y.data.shape, y.data.dtype, create_graph)
+                    elif y in own:
+                        own.remove(y)
+                    elif kept and not create_graph:
+                        gy = _copy(gy)
+                    if kept:
+                        retained[y] = gy
+                    if type(gy) is ndarray:
+                        # Others may hold it (Add gives one gy to both inputs,
+                        # the user a retained one): an op that writes into it
+                        # fails, always, instead of changing another gradient.
+                        gy = gy.view()
+                        gy.flags.writeable = False
+                    gys.append(gy)
+                try:
+                    gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
+                except Exception as error:
+                    _explain(error, f, "backward", gys)
+                    raise
+                if type(gxs) is not tuple:
+                    gxs = (gxs,)
+                if _detect_anomaly.get():
+                    found = [g for g in gxs if g is not None]
+                    _check_anomaly(f, "backward", found, gys)
+                inputs = f.inputs
+                if len(gxs) != len(inputs):
                     raise ValueError(
-                        f"{type(f).__name__}.backward returned a gradient of shape"
-                        f" {gx.shape} for input {list(inputs).index(x)}, whose"
-                        f" shape is {x.data.shape}"
+                        f"{type(f).__name__}.backward returned {len(gxs)} gradient(s)"
+                        f" for {len(inputs)} input(s); it must return one per input"
                     )
-                previous = grads.get(x)
-                if previous is None:
-                    grads[x] = gx
-                elif id(previous) in owned and previous.dtype == gx.dtype:
-                    previous += gx
-                else:
-                    total = previous + gx
-                    if not create_graph and type(total) is ndarray:
-                        owned.add(id(total))
-                    grads[x] = total
-                c = x.creator
-                if c is not None and c not in seen:
-                    seen.add(c)
-                    pending.setdefault(c.generation, []).append(c)
-        generation -= 1
-    return grads, intermediates
+                for x, gx in zip(inputs, gxs):  # noqa: B905  (lengths checked above)
+                    if gx is None:  # the op gives this input no gradient
+                        continue
+                    if create_graph:
+                        gx = as_variable(gx)
+                    elif type(gx) is ndarray or isinstance(gx, generic):
+                        # Numpy scalars (0-d results) pass as they are, for
+                        # speed; they become arrays when stored.
+                        if gx.dtype.kind not in _NUMERIC_KINDS:
+                            raise _not_numeric(f, gx)
+                    else:
+                        gx = _gradient_array(f, gx)
+                    if gx.shape != x.data.shape:
+                        raise ValueError(
+                            f"{type(f).__name__}.backward returned a gradient of shape"
+                            f" {gx.shape} for input {list(inputs).index(x)}, whose"
+                            f" shape is {x.data.shape}"
+                        )
+                    previous = grads.get(x)
+                    if previous is None:
+                        grads[x] = gx
+                    elif x in own and previous.dtype == gx.dtype:
+                        previous += gx
+                    else:
+                        total = grads[x] = previous + gx
+                        if type(total) is ndarray:
+                            own.add(x)
+                        else:  # numpy gives scalars for 0-d sums: nothing to own
+                            own.discard(x)
+                    c = x.creator
+                    if c is not None and c not in seen:
+                        seen.add(c)
+                        pending.setdefault(c.generation, []).append(c)
+            generation -= 1
+    finally:
+        _enable_backprop.reset(recording)
+    if not create_graph:
+        for x, g in grads.items():
+            if x not in own:
+                grads[x] = _copy(g)
+    return grads, passed, retained
+
+
+def _copy(g: Any) -> np.ndarray:
+    # A gradient of its own for the user: ops may return one array for several
+    # inputs, a view of another gradient, or an array they keep.
+    return np.array(g)
+
+
+def _zeros(shape: tuple[int, ...], dtype: np.dtype[Any], create_graph: bool) -> Any:
+    zeros = np.zeros(shape, dtype)
+    return Variable(zeros) if create_graph else zeros
 
 
 def _array(g: Any) -> Any:
-    # Gradients are stored as arrays; numpy makes scalars of 0-d results, which
-    # pass through the backward loop as they are, for speed.
+    # numpy makes scalars of 0-d results; gradients are stored as arrays.
     return np.asarray(g) if isinstance(g, np.generic) else g
+
+
+def _gradient_array(f: Function, gx: Any) -> Any:
+    # DeZero's style: a backward computed with ops on Variables. At first order
+    # no graph was recorded, so its data is the gradient.
+    array = gx.data if isinstance(gx, Variable) else np.asarray(gx)
+    if array.dtype.kind not in _NUMERIC_KINDS or isinstance(gx, bool):
+        raise _not_numeric(f, gx)
+    return array
+
+
+def _not_numeric(f: Function, gx: Any) -> TypeError:
+    return TypeError(
+        f"{type(f).__name__}.backward returned {type(gx).__name__} {gx!r:.60} as a"
+        f" gradient; backward must return one numeric numpy array (or None, for"
+        f" no gradient) per input"
+    )
 
 
 def _backward_graph(f: Function, gys: list[Any]) -> Any:
@@ -350,8 +454,7 @@ def _backward_graph(f: Function, gys: list[Any]) -> Any:
             f" {name}.backward_graph(*gys), the same derivative written with"
             f" zerograd ops on Variables, to support create_graph=True"
         )
-    with using_config("enable_backprop", True):
-        return backward_graph(*gys)
+    return backward_graph(*gys)
 
 
 def _variables(value: Any) -> list[Variable]:
@@ -373,34 +476,55 @@ def grad(
 ) -> Any:
     """The gradients of `outputs` with respect to `inputs`, returned, not stored.
 
-    `grad_outputs` seeds each output (ones by default). Returns one gradient
-    per input (a tuple when `inputs` is a sequence), zeros for an input the
-    outputs do not depend on. Without create_graph the gradients are arrays;
-    with it they are Variables with a graph of their own, to differentiate
-    again: `grad(grad(y, x, create_graph=True), x)` is a second derivative.
+    `grad_outputs` seeds each output with an array of its shape (ones by
+    default). Returns one gradient per input (a tuple when `inputs` is a
+    sequence), zeros for an input the outputs do not depend on. Without
+    create_graph the gradients are arrays, each of its own; with it they are
+    Variables with a graph of their own, to differentiate again:
+    `grad(grad(y, x, create_graph=True), x)` is a second derivative.
     No `.grad` is changed.
     """
     output_list = _variables(outputs)
     input_list = _variables(inputs)
+    seeds: list[tuple[Variable, Any, bool]] = []
     if grad_outputs is None:
-        seed_list = [np.ones_like(y.data) for y in output_list]
+        for y in output_list:
+            seed = np.ones_like(y.data)
+            seeds.append((y, Variable(seed) if create_graph else seed, True))
     else:
         single = isinstance(outputs, Variable)
         seed_list = [grad_outputs] if single else list(grad_outputs)
-    seeds = []
-    for y, seed in zip(output_list, seed_list, strict=True):
-        seed = seed.data if isinstance(seed, Variable) and not create_graph else seed
-        seeds.append((y, as_variable(seed) if create_graph else as_array(seed)))
-    leaves, intermediates = _gradients(seeds, create_graph)
-    found = {**dict(intermediates), **leaves}
+        if len(seed_list) != len(output_list):
+            raise ValueError(
+                f"grad got {len(seed_list)} grad_outputs for {len(output_list)}"
+                f" outputs; give one per output"
+            )
+        for y, given in zip(output_list, seed_list):  # noqa: B905  (checked above)
+            seed = _checked_seed(_data(given), y, "grad_outputs")
+            seeds.append((y, as_variable(given) if create_graph else seed, False))
+    leaves, _, retained = _gradients(seeds, create_graph, frozenset(input_list))
     results = []
+    returned: set[int] = set()  # ids of arrays `results` holds: alive, not reused
     for x in input_list:
-        g = found.get(x)
+        g = retained.get(x, leaves.get(x))
         if g is None:
-            g = np.zeros_like(x.data)
-            g = Variable(g) if create_graph else g
-        results.append(g if create_graph else _array(g))
+            g = _zeros(x.data.shape, x.data.dtype, create_graph)
+        elif not create_graph and id(g) in returned:  # grad(y, [x, x])
+            g = _copy(g)
+        returned.add(id(g))
+        results.append(g)
     return results[0] if isinstance(inputs, Variable) else tuple(results)
+
+
+def _checked_seed(seed: Any, output: Variable, what: str) -> np.ndarray:
+    array = as_array(seed)
+    _check_data(array)
+    if array.shape != output.data.shape:
+        raise ValueError(
+            f"{what} has shape {array.shape}, but the output it seeds has shape"
+            f" {output.data.shape}; a seed must have its output's shape"
+        )
+    return array
 
 
 # --- Function ----------------------------------------------------------------
@@ -497,10 +621,9 @@ class Function:
 
     def __call__(self, *inputs: Any) -> Any:
         if self.outputs:
-            raise RuntimeError(
-                f"this {type(self).__name__} instance is already a node of a graph;"
-                f" call a new instance instead, e.g. {type(self).__name__}()(x)"
-            )
+            # Already a node of a graph: this call is a node of its own (the
+            # book's readers call one `f = Square()` twice), the first intact.
+            return self._new_node()(*inputs)
         for x in inputs:
             if not isinstance(x, Variable):
                 inputs = _as_inputs(inputs)
@@ -530,7 +653,36 @@ class Function:
             # Weak references: an output and its creator would otherwise keep
             # each other alive, and only the cyclic garbage collector frees them.
             self.outputs = tuple([weakref.ref(output) for output in outputs])
+            if len(outputs) > 1:
+                # An output its user dropped still gets zeros in backward.
+                self._output_shapes = [(y.data.shape, y.data.dtype) for y in outputs]
         return outputs if len(outputs) > 1 else outputs[0]
+
+    def _new_node(self) -> Function:
+        node = _new_function(type(self))
+        node.__dict__.update(
+            {k: v for k, v in vars(self).items() if k not in _NODE_ATTRIBUTES}
+        )
+        return node
+
+    # Pickle and copy.deepcopy: the outputs are weak references, which pickle
+    # cannot hold and deepcopy would leave pointing at the original outputs (a
+    # copied graph whose backward gives zeros). The state holds the outputs
+    # themselves, referenced weakly again when restored.
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if "outputs" in state:
+            state["outputs"] = tuple([ref() for ref in self.outputs])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        outputs = state.pop("outputs", None)
+        self.__dict__.update(state)
+        if outputs is not None:
+            self.outputs = tuple(
+                [_dead if y is None else weakref.ref(y) for y in outputs]
+            )
 
     if TYPE_CHECKING:
         # Each op chooses its own arity, forward(self, x0, x1) say: typed as
@@ -546,6 +698,13 @@ class Function:
         def backward(self, *gys):
             """One gradient per input (or None) from one gradient per output."""
             raise NotImplementedError(f"{type(self).__name__} must define backward")
+
+
+# What makes a Function instance a node; the rest (an op's settings, such as
+# Pow's exponent) a new node of the same op starts from.
+_NODE_ATTRIBUTES = frozenset(("inputs", "outputs", "generation", "_output_shapes"))
+_new_function = object.__new__
+_dead = weakref.ref(Variable(None))  # a reference to an output gone before a copy
 
 
 # --- Helpers for op authors --------------------------------------------------
