@@ -5,9 +5,12 @@ import numpy as np
 import pytest
 
 from zerograd import Variable
+from zerograd import grad
 from zerograd import ops
+from zerograd import unbroadcast
 from zerograd_testing import conformance_tests
 from zerograd_testing import gradcheck
+from zerograd_testing import gradgradcheck
 
 pytestmark = pytest.mark.requires("zerograd-arith", "zerograd-testing")
 
@@ -185,3 +188,159 @@ def test_broadcast_add_exact():
     s = Variable(np.array(1.0))
     (s * Variable(np.arange(4.0))).backward()
     assert s.grad == 6.0
+
+
+# pow with array operands whose broadcast result is larger than the Variable.
+BROADCAST_POW = [((), (3,)), ((3, 1), (4,)), ((3,), (2, 3)), ((2, 1), (1, 3))]
+
+
+@pytest.mark.parametrize(("x_shape", "c_shape"), BROADCAST_POW)
+def test_pow_array_exponent_sums_gradient_to_the_base_shape(x_shape, c_shape):
+    x = Variable(rng.uniform(0.5, 2, size=x_shape))
+    c = rng.uniform(-2, 3, size=c_shape)
+    y = x**c
+    y.backward()
+    assert x.grad.shape == x_shape
+    # closed form: d/dx of sum(x ** c) is c * x ** (c - 1), summed over the
+    # copies that broadcasting made of each element of x
+    expected = unbroadcast(c * np.broadcast_to(x.data, y.shape) ** (c - 1), x_shape)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-12)
+    gradcheck(lambda v: v**c, x)
+    gradgradcheck(lambda v: v**c, x)
+
+
+@pytest.mark.parametrize(("x_shape", "b_shape"), BROADCAST_POW)
+def test_array_base_pow_sums_gradient_to_the_exponent_shape(x_shape, b_shape):
+    x = Variable(rng.uniform(-1, 1, size=x_shape))
+    b = rng.uniform(0.5, 3, size=b_shape)
+    y = b**x
+    y.backward()
+    assert x.grad.shape == x_shape
+    expected = unbroadcast(b ** np.broadcast_to(x.data, y.shape) * np.log(b), x_shape)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-12)
+    gradcheck(lambda v: b**v, x)
+    gradgradcheck(lambda v: b**v, x)
+
+
+def derivatives(f, x, n):
+    """The first n derivatives of f at x (of the sum of f's elements), each
+    through zerograd.grad(..., create_graph=True), that is backward_graph."""
+    found, g = [], f(x)
+    for _ in range(n):
+        g = grad(g, x, create_graph=True)
+        found.append(g.data)
+    return found
+
+
+@pytest.mark.parametrize("c", [0, 0.0, np.float64(0.0), np.array(0.0)])
+def test_pow_zero_exponent_has_zero_derivatives_at_zero(c):
+    # x ** 0 is 1 everywhere; the old rule c * x ** (c - 1) gave 0 * inf = NaN
+    x = Variable(np.array(0.0))
+    (x**c).backward()
+    assert x.grad == 0.0
+    assert derivatives(lambda v: v**c, Variable(np.array(0.0)), 3) == [0.0] * 3
+
+
+def test_higher_derivatives_of_whole_powers_at_zero():
+    # closed form: the n-th derivative of x ** c at 0 is n! where n == c, else 0
+    for c, expected in [(1, [1, 0, 0]), (2, [0, 2, 0]), (3, [0, 0, 6, 0])]:
+        x = Variable(np.array(0.0))
+        assert derivatives(lambda v, c=c: v**c, x, len(expected)) == expected
+    c = np.array([0.0, 1.0, 2.0, 3.0])
+    got = derivatives(lambda v: v**c, Variable(np.zeros(4)), 3)
+    np.testing.assert_array_equal(got, [[0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 6]])
+    # the same exponents on one scalar base: each derivative is the sum
+    assert derivatives(lambda v: v**c, Variable(np.array(0.0)), 3) == [1, 2, 6]
+
+
+@pytest.mark.parametrize("base", [0, 0.0, np.float64(0.0), np.zeros((2, 1))])
+def test_zero_base_pow_has_zero_derivatives(base):
+    # 0 ** x is 0 for x > 0 and 1 at x = 0; d/dx is 0 on both (autograd: 0),
+    # where the rule b ** x * log(b) gave a math domain error or NaN.
+    x = Variable(np.array([0.0, 0.5, 2.0]))
+    y = base**x
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+    at = Variable(np.array([0.0, 0.5, 2.0]))
+    np.testing.assert_array_equal(
+        derivatives(lambda v: base**v, at, 3), np.zeros((3, 3))
+    )
+    gradcheck(lambda v: base**v, np.array([0.5, 2.0]))
+
+
+def test_array_base_with_zeros_elsewhere_exact():
+    b = np.array([0.0, 2.0, 3.0])
+    x = Variable(np.array(1.5))
+    y = b**x
+    y.backward()
+    # closed form: 0 + 2**1.5 log 2 + 3**1.5 log 3
+    expected = 2**1.5 * np.log(2) + 3**1.5 * np.log(3)
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-12)
+    gradcheck(lambda v: b**v, x)
+    gradgradcheck(lambda v: b**v, x)
+
+
+def test_pow_derivatives_keep_float32():
+    x = Variable(np.array([0.0, 1.5], dtype=np.float32))
+    for make in (
+        lambda v: v**0,
+        lambda v: v**2.0,
+        lambda v: v ** np.array([0.0, 2.0], np.float32),
+        lambda v: v ** np.float32(0.0),
+        lambda v: 0**v,
+        lambda v: 0.0**v,
+        lambda v: np.array([0.0, 3.0], np.float32) ** v,
+        lambda v: np.float32(0.0) ** v,
+    ):
+        x.grad = None
+        make(x).backward()
+        assert x.grad.dtype == np.float32
+        g = grad(make(x), x, create_graph=True)
+        assert g.dtype == np.float32
+        assert grad(g, x).dtype == np.float32
+
+
+def test_negative_constant_base_gives_nan_as_numpy_and_autograd():
+    # (-2) ** x has no real derivative in x: NaN, as numpy's log gives, not the
+    # math domain error of math.log
+    x = Variable(np.array(2.0))
+    y = (-2.0) ** x
+    assert y.data == 4.0
+    y.backward()
+    assert np.isnan(x.grad)
+
+
+# Functions of x, on numpy-like values, that zerograd and autograd both run.
+AUTOGRAD_CASES = {
+    "x ** 0 at 0": (lambda v: v**0, 0.0),
+    "x ** 2 at 0": (lambda v: v**2, 0.0),
+    "x ** 3 at 0": (lambda v: v**3, 0.0),
+    "x ** [0, 1, 2] at 0": (lambda v: v ** np.array([0.0, 1.0, 2.0]), 0.0),
+    "x ** [[1, 2, 3]] at [[0], [0.7]]": (
+        lambda v: v ** np.array([[1.0, 2.0, 3.0]]),
+        np.array([[0.0], [0.7]]),
+    ),
+    "0 ** x at 0": (lambda v: 0.0**v, 0.0),
+    "0 ** x at 0.5": (lambda v: 0.0**v, 0.5),
+    "[0, 2] ** x at 1.5": (lambda v: np.array([0.0, 2.0]) ** v, 1.5),
+    "[[0], [3]] ** x at [0, 0.5]": (
+        lambda v: np.array([[0.0], [3.0]]) ** v,
+        np.array([0.0, 0.5]),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", AUTOGRAD_CASES)
+def test_pow_derivatives_match_autograd(case):
+    autograd = pytest.importorskip("autograd", reason="autograd is the oracle")
+    anp = pytest.importorskip("autograd.numpy")
+    f, at = AUTOGRAD_CASES[case]
+    at = np.asarray(at, dtype=np.float64)
+    # autograd's derivatives of the sum of f's elements: the elementwise
+    # gradient of a sum is what zerograd's seed of ones gives
+    oracle = [lambda v: anp.sum(f(v))]
+    for _ in range(3):
+        oracle.append(autograd.elementwise_grad(oracle[-1]))
+    got = derivatives(f, Variable(at), 3)
+    for n in range(3):
+        np.testing.assert_allclose(got[n], oracle[n + 1](at), rtol=1e-12, atol=0)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import zerograd
+import zerograd_tensor
 from zerograd import Variable
 from zerograd import ops
 from zerograd_testing import conformance_tests
@@ -97,3 +98,70 @@ def test_core_attributes_are_not_replaced():
 
     with pytest.raises(zerograd.PluginError, match="'shape', which is Variable's own"):
         zerograd.register_plugin(Shadow())
+
+
+@pytest.mark.parametrize(
+    ("shape", "axes"),
+    [
+        ((2, 2, 2), (-1, 0, 1)),  # before: silently wrong values
+        ((2, 2, 2), (0, -1, -2)),
+        ((2, 3, 4), (-1, 0, 1)),  # before: a shape error in backward
+        ((2, 3, 4), (-3, -1, -2)),
+        ((2, 3, 4), (1, -1, 0)),
+        ((3, 4), (-1, -2)),
+    ],
+)
+def test_transpose_negative_axes(shape, axes):
+    a = rng.standard_normal(shape)
+    x = Variable(a)
+    y = x.transpose(axes)
+    np.testing.assert_array_equal(y.data, np.transpose(a, axes))
+    # closed form: the gradient of sum(w * transpose(x)) is w with the
+    # inverse permutation, axes counted from 0
+    w = rng.standard_normal(y.shape)
+    y.grad = w
+    y.backward()
+    inverse = np.argsort([axis % len(shape) for axis in axes])
+    np.testing.assert_array_equal(x.grad, np.transpose(w, inverse))
+    gradcheck(lambda v: v.transpose(*axes), a)
+    gradgradcheck(lambda v: v.transpose(axes), a)
+
+
+@pytest.mark.parametrize(
+    ("axes", "error", "message"),
+    [
+        ((0, 1), ValueError, r"name 2 axes, but the array of shape \(2, 3, 4\) has 3"),
+        ((0, 1, 2, 0), ValueError, "name 4 axes"),
+        ((0, 1, 3), ValueError, "axis 3 is out of range"),
+        ((0, 1, -4), ValueError, "axis -4 is out of range"),
+        ((0, 0, 1), ValueError, "name an axis more than once"),
+        ((0, -3, 1), ValueError, "name an axis more than once"),
+        ((0, 1.0, 2), TypeError, "must be a sequence of integers"),
+        (("a", "b", "c"), TypeError, "must be a sequence of integers"),
+    ],
+)
+def test_transpose_refuses_axes_that_are_not_a_permutation(axes, error, message):
+    a = np.zeros((2, 3, 4))
+    with pytest.raises((ValueError, TypeError)):
+        np.transpose(a, axes)  # numpy refuses them too
+    with pytest.raises(error, match=message):
+        Variable(a).transpose(axes)
+    with pytest.raises(error, match=message):
+        ops.transpose(Variable(a), *axes)
+    with pytest.raises(error, match=r"each of the axes 0..2 once|integers"):
+        zerograd_tensor.Transpose(axes)(Variable(a))
+
+
+def test_transpose_accepts_numpy_integers_and_reverses_by_default():
+    a = rng.standard_normal((2, 3, 4))
+    x = Variable(a)
+    np.testing.assert_array_equal(
+        x.transpose(np.int64(-1), 0, 1).data, a.transpose(2, 0, 1)
+    )
+    np.testing.assert_array_equal(
+        x.transpose(np.array([2, 0, 1])).data, a.transpose(2, 0, 1)
+    )
+    for y in (x.T, x.transpose(), x.transpose(None), x.transpose(())):
+        np.testing.assert_array_equal(y.data, a.T)
+    v = Variable(np.arange(3.0))
+    np.testing.assert_array_equal(v.transpose(np.int64(-1)).data, [0.0, 1.0, 2.0])

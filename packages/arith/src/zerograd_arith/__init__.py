@@ -148,7 +148,7 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """x ** c for a constant exponent c."""
+    """x ** c for a constant exponent c (a number or an array, broadcasting)."""
 
     def __init__(self, c):
         self.c = c
@@ -159,16 +159,29 @@ class Pow(Function):
     def backward(self, gy):
         x = self.inputs[0].data
         c = self.c
-        return c * x ** (c - 1) * gy
+        return _unbroadcast(c * x ** _lowered(c) * gy, x.shape)
 
     def backward_graph(self, gy):
         x = self.inputs[0]
         c = self.c
-        return c * x ** (c - 1) * gy
+        return _unbroadcast(c * x ** _lowered(c) * gy, x.shape)
+
+
+def _lowered(c: Any) -> Any:
+    """The exponent of d/dx x**c = c * x**(c - 1), with 1 where c == 0.
+
+    Where c is 0 the derivative is 0 everywhere, but 0 * 0**-1 is NaN at x = 0;
+    0 * x**1 is 0 there, and its own derivatives stay 0 (autograd's rule). A
+    Python number stays a Python number, so float32 x stays float32 (NEP 50).
+    """
+    if isinstance(c, (int, float)):
+        return c - 1 if c != 0 else 1
+    return np.where(c == 0, 1, c - 1)
 
 
 class ConstantBasePow(Function):
-    """b ** x for a constant base b: the op behind `2 ** x`."""
+    """b ** x for a constant base b (a number or an array, broadcasting): the op
+    behind `2 ** x`."""
 
     def __init__(self, base):
         self.base = base
@@ -177,16 +190,26 @@ class ConstantBasePow(Function):
         return self.base**x
 
     def backward(self, gy):
-        return gy * self.outputs[0]().data * self._log_base()
+        gx = gy * self.outputs[0]().data * self._log_base()
+        return _unbroadcast(gx, self.inputs[0].shape)
 
     def backward_graph(self, gy):
-        return gy * self.outputs[0]() * self._log_base()
+        gx = gy * self.outputs[0]() * self._log_base()
+        return _unbroadcast(gx, self.inputs[0].shape)
 
     def _log_base(self):
-        # math.log keeps a Python base a Python float, which does not widen
-        # float32 gradients to float64 (NEP 50); np.log serves array bases.
+        # d/dx b**x = b**x * log(b). Where b is 0, b**x is 0 for x > 0 and
+        # log(b) is -inf: the product is 0 (b**x is constant there), so log(b)
+        # is taken as 0, as autograd does. A negative base has no real log:
+        # NaN, as numpy's log gives. math.log keeps a Python base a Python
+        # float, which does not widen float32 gradients to float64 (NEP 50);
+        # np.log serves numpy bases.
         base = self.base
-        return math.log(base) if isinstance(base, (int, float)) else np.log(base)
+        if isinstance(base, (int, float)):
+            if base > 0:
+                return math.log(base)
+            return 0.0 if base == 0 else math.nan
+        return np.log(np.where(base == 0, 1, base))
 
 
 def _constant(c: Any, role: str) -> Any:

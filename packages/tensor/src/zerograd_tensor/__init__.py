@@ -6,6 +6,8 @@ go through it. Higher orders through sum need broadcast_to, which lives in
 zerograd-arith with sum_to (see docs/higher-order.md for why).
 """
 
+import operator
+
 import numpy as np
 
 import zerograd
@@ -28,20 +30,66 @@ class Reshape(Function):
 
 
 class Transpose(Function):
+    """x with its axes permuted by `axes` (None: reversed), as np.transpose."""
+
     def __init__(self, axes=None):
-        self.axes = None if axes is None else tuple(axes)
+        self.axes = None if axes is None else _integers(axes)
 
     def forward(self, x):
-        return np.transpose(x, self.axes)
+        return np.transpose(x, _permutation(self.axes, x.shape))
 
     def _inverse(self):
-        return None if self.axes is None else tuple(np.argsort(self.axes))
+        # From the input's shape on every call, not stored: an axis such as -1
+        # means a different axis for each number of axes.
+        axes = _permutation(self.axes, self.inputs[0].shape)
+        return None if axes is None else tuple(int(i) for i in np.argsort(axes))
 
     def backward(self, gy):
         return np.transpose(gy, self._inverse())
 
     def backward_graph(self, gy):
         return Transpose(self._inverse())(gy)
+
+
+def _integers(axes):
+    try:
+        return tuple(operator.index(axis) for axis in axes)
+    except TypeError:
+        raise TypeError(
+            f"transpose's axes must be a sequence of integers, got {axes!r}"
+        ) from None
+
+
+def _permutation(axes, shape):
+    """`axes` with negative axes counted from the end (-1 is the last), checked
+    to name each axis of an array of `shape` once; None (reverse them all) as
+    it is."""
+    if axes is None:
+        return None
+    ndim = len(shape)
+    accepted = (
+        f"give each of the axes 0..{ndim - 1} once (negative axes count from the end)"
+        if ndim
+        else "give no axes"
+    )
+    if len(axes) != ndim:
+        raise ValueError(
+            f"transpose's axes {axes} name {len(axes)} axes, but the array of"
+            f" shape {shape} has {ndim}: {accepted}"
+        )
+    for axis in axes:
+        if not -ndim <= axis < ndim:
+            raise ValueError(
+                f"transpose's axis {axis} is out of range for the array of shape"
+                f" {shape}: {accepted}"
+            )
+    normal = tuple(axis % ndim for axis in axes)
+    if len(set(normal)) != ndim:
+        raise ValueError(
+            f"transpose's axes {axes} name an axis more than once for the array"
+            f" of shape {shape}: {accepted}"
+        )
+    return normal
 
 
 class Sum(Function):
@@ -176,9 +224,11 @@ def reshape(x, shape, *more):
 
 def transpose(x, *axes):
     """x.transpose() reverses the axes; x.transpose(1, 0, 2) permutes them."""
-    if len(axes) == 1 and not isinstance(axes[0], int):
-        axes = axes[0]
-    return Transpose(axes or None)(x)
+    if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+        axes = axes[0]  # one sequence of axes, or None
+    if axes is not None:
+        axes = _integers(axes) or None  # () reverses the axes, as None does
+    return Transpose(axes)(x)
 
 
 def sum(x, axis=None, keepdims=False):
