@@ -34,6 +34,33 @@ class Zerograd:
         return self.zerograd.no_grad()
 
 
+class ZerogradBaseline(Zerograd):
+    """zerograd from another checkout (`suite.py --baseline DIR`), with the
+    installed distributions' entry points: before and after in one run."""
+
+    name = "zerograd-baseline"
+
+    def __init__(self) -> None:
+        import glob
+        import os
+        import sys
+
+        folder = os.environ.get(BASELINE_ENV)
+        if not folder:
+            raise RuntimeError("no --baseline checkout given")
+        sources = sorted(glob.glob(os.path.join(folder, "packages", "*", "src")))
+        if not sources:
+            raise RuntimeError(f"{folder} has no packages/*/src folders")
+        sys.path[:0] = sources
+        super().__init__()
+        where = self.zerograd.__file__
+        if not where.startswith(os.path.abspath(folder)):
+            raise RuntimeError(f"zerograd was imported from {where}, not {folder}")
+
+
+BASELINE_ENV = "ZEROGRAD_BENCH_BASELINE"
+
+
 class _DeZero:
     Variable: Any
     sin: Any
@@ -164,5 +191,13 @@ class Micrograd:
 
 ADAPTERS = {
     cls.name: cls
-    for cls in (Zerograd, DeZeroSimple, DeZeroFull, Torch, Autograd, Micrograd)
+    for cls in (
+        Zerograd,
+        ZerogradBaseline,
+        DeZeroSimple,
+        DeZeroFull,
+        Torch,
+        Autograd,
+        Micrograd,
+    )
 }

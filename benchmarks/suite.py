@@ -3,6 +3,7 @@ autodiff frameworks and in plain numpy with hand-written backward passes.
 
     python benchmarks/suite.py            # the full suite (tox -e bench)
     python benchmarks/suite.py --quick    # small sizes, a smoke run
+    python benchmarks/suite.py --baseline DIR  # also zerograd from checkout DIR
 
 Each framework runs in a process of its own; rounds are interleaved across
 them, so that a noisy, shared machine slows every framework alike, and the
@@ -33,6 +34,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import workloads
 from frameworks import ADAPTERS
+from frameworks import BASELINE_ENV
 
 # --- in each framework's process ---
 
@@ -188,10 +190,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument(
         "--frameworks",
-        default=",".join(["numpy", *ADAPTERS]),
+        default=",".join(["numpy", *ADAPTERS]),  # zerograd-baseline: --baseline
         help="comma-separated, from: numpy, " + ", ".join(ADAPTERS),
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="a checkout of another zerograd version (git worktree add DIR REF),"
+        " measured as zerograd-baseline beside zerograd",
+    )
     args = parser.parse_args()
+    if args.baseline:
+        os.environ[BASELINE_ENV] = os.path.abspath(args.baseline)
     quick = args.quick
     rounds = args.rounds or (2 if quick else 9)
     machine = f"{platform.machine()}, {os.cpu_count()} cores"
@@ -201,6 +211,8 @@ def main() -> None:
         f" {rounds} rounds"
     )
     requested = [n for n in args.frameworks.split(",") if n]
+    if not args.baseline and "zerograd-baseline" in requested:
+        requested.remove("zerograd-baseline")
     pool = Pool(["numpy", *[n for n in requested if n != "numpy"]])
     names = list(pool.workers)
     array_names = [n for n in names if n != "micrograd"]

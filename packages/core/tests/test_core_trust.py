@@ -343,3 +343,13 @@ def test_seeds_of_the_wrong_shape_are_refused_naming_both_shapes():
     assert x.grad is None
     with pytest.raises(ValueError, match="2 grad_outputs for 1 outputs"):
         grad([y], [x], grad_outputs=[np.ones(3), np.ones(3)])
+
+
+def test_an_output_seeded_twice_and_reached_again_sums_every_share():
+    # 0-d seeds of one output sum to a numpy scalar, which cannot be added
+    # into in place; y also gets a gradient through z.
+    x = Variable(np.array(3.0))
+    y = Square()(x)
+    z = Scale(2.0)(y)
+    gx = grad([y, y, z], x)  # d/dx (y + y + 2y) = 4 * 2x
+    assert gx == 24.0

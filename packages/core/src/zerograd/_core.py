@@ -315,9 +315,12 @@ def _gradients(
             grads[output] = seed
             if seed_is_own:
                 own.add(output)
-        else:
-            grads[output] = previous + seed
-            own.add(output)
+        else:  # one output seeded twice
+            total = grads[output] = previous + seed
+            if type(total) is ndarray:
+                own.add(output)
+            else:
+                own.discard(output)
         c = output.creator
         if c is not None and c not in seen:
             seen.add(c)
