@@ -3,6 +3,7 @@ and what a user meets with the core alone."""
 
 import importlib
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -160,6 +161,8 @@ def test_op_that_is_not_a_function_is_refused(op, message):
         ("two words", (), "must be a Python identifier"),
         ("zg_ok", ("__init__",), "'__init__'.*not an operator"),
         ("zg_ok", ("__pos__", "__pos__"), "claims Variable.__pos__ twice"),
+        ("lambda", (), "not a keyword"),  # zerograd.ops.lambda is a syntax error
+        ("None", (), "not a keyword"),
     ],
 )
 def test_bad_names_and_operators_are_refused(name, operators, message):
@@ -170,6 +173,72 @@ def test_bad_names_and_operators_are_refused(name, operators, message):
 
     with pytest.raises(PluginError, match=message):
         zerograd.register_plugin(Bad())
+    assert name not in vars(zerograd.ops)
+
+
+def test_keyword_method_name_is_refused():
+    class Bad:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add("zg_ok", Triple, methods=("class",))
+
+    with pytest.raises(PluginError, match=r"'class'.*not a keyword"):
+        zerograd.register_plugin(Bad())
+
+
+def test_soft_keyword_is_a_fine_op_name(registered):
+    class Plugin:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add("match", Triple, methods=("match",))
+
+    registered(Plugin())
+    x = Variable(np.array(2.0))
+    assert zerograd.ops.match(x).data == 6.0
+    assert x.match().data == 6.0
+
+
+def test_hook_that_ends_the_program_is_a_plugin_error():
+    class Exits:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            raise SystemExit(3)
+
+    with pytest.raises(PluginError, match=r"'exits'.*raised.*SystemExit: 3"):
+        zerograd.register_plugin(Exits(), "exits")
+    assert zerograd._plugins._host.manager.get_plugin("exits") is None
+
+
+def _undecorated_module():
+    module = types.ModuleType("zg_undecorated")
+
+    def zerograd_register_ops(registry):
+        registry.add("zg_never", Triple)
+
+    module.zerograd_register_ops = zerograd_register_ops
+    return module
+
+
+class _Undecorated:
+    def zerograd_register_ops(self, registry):
+        registry.add("zg_never", Triple)
+
+
+@pytest.mark.parametrize("plugin", [_undecorated_module(), _Undecorated()])
+def test_hook_without_hookimpl_is_a_warning(registered, plugin):
+    with pytest.warns(
+        PluginWarning, match=r"'undecorated'.*without @zerograd.hookimpl"
+    ):
+        registered(plugin, "undecorated")
+    assert not hasattr(zerograd.ops, "zg_never")
+
+
+def test_module_namespace_gives_ops_only(registered):
+    registered(TriplePlugin())
+    own = [name for name in vars(zerograd.ops) if not name.startswith("_")]
+    assert set(own) <= set(dir(zerograd.ops))  # no `Any` among the ops
+    assert "zg_triple" in zerograd.ops.__all__
+    assert zerograd.ops.__all__ == dir(zerograd.ops)
 
 
 def test_empty_domain_is_refused():
@@ -337,6 +406,76 @@ def test_core_alone_op_names_the_elementwise_pack():
 def test_unknown_op_says_how_to_provide_one():
     with pytest.raises(AttributeError, match=r"'zg_nope'.*register_plugin"):
         zerograd.ops.zg_nope  # noqa: B018
+
+
+def test_misspelled_op_suggests_the_nearest(registered):
+    registered(TriplePlugin())
+    with pytest.raises(
+        AttributeError, match=r"'zg_tripel' \(did you mean zg_triple\?\)"
+    ):
+        zerograd.ops.zg_tripel  # noqa: B018
+    with pytest.raises(KeyError, match=r"did you mean zg_triple\?"):
+        zerograd.op_info("zg_tripel")
+    with pytest.raises(AttributeError) as raised:
+        zerograd.ops.zg_quite_different  # noqa: B018
+    assert "did you mean" not in str(raised.value)
+
+
+@pytest.mark.requires("zerograd-elementwise")
+def test_misspelled_pack_op_suggests_the_nearest():
+    with pytest.raises(AttributeError, match=r"'sinn' \(did you mean sin\?\)"):
+        zerograd.ops.sinn  # noqa: B018
+
+
+def test_op_used_as_a_method_says_it_is_an_op(registered):
+    registered(TriplePlugin())
+    with pytest.raises(AttributeError) as raised:
+        Variable(np.array(1.0)).zg_triple  # noqa: B018
+    assert str(raised.value) == (
+        "'Variable' object has no attribute 'zg_triple': zg_triple is an op, not a"
+        " Variable method: call zerograd.ops.zg_triple(x)"
+    )
+
+
+@pytest.mark.requires("zerograd-elementwise")
+def test_pack_op_used_as_a_method_says_it_is_an_op():
+    with pytest.raises(AttributeError) as raised:
+        Variable(np.array(1.0)).exp  # noqa: B018
+    message = str(raised.value)
+    assert "exp is an op, not a Variable method: call zerograd.ops.exp(x)" in message
+    assert "registered" not in message
+
+
+@pytest.mark.without("zerograd-elementwise")
+def test_missing_pack_op_used_as_a_method_says_it_is_an_op():
+    with pytest.raises(AttributeError) as raised:
+        Variable(np.array(1.0)).sin  # noqa: B018
+    message = str(raised.value)
+    assert "sin is an op, not a Variable method (zerograd.ops.sin(x))" in message
+    assert "pip install zerograd-elementwise" in message
+
+
+@pytest.mark.requires("zerograd-tensor")
+def test_property_looked_up_as_an_op_names_its_op():
+    with pytest.raises(AttributeError, match=r"'T': it is not an op but Variable.T"):
+        zerograd.ops.T  # noqa: B018
+
+
+@pytest.mark.requires("zerograd-elementwise")
+def test_unregistered_pack_is_named_as_unregistered():
+    plugin = zerograd._plugins._host.manager.get_plugin("elementwise")
+    zerograd.unregister_plugin(plugin)
+    try:
+        with pytest.raises(AttributeError) as raised:
+            zerograd.ops.exp  # noqa: B018
+        assert str(raised.value) == (
+            "zerograd.ops has no op 'exp': the plugin of zerograd-elementwise was"
+            " unregistered with zerograd.unregister_plugin(); zerograd.load_plugins()"
+            " loads it again"
+        )
+    finally:
+        zerograd.load_plugins("elementwise")
+    assert zerograd.ops.exp(Variable(np.array(0.0))).data == 1.0
 
 
 @pytest.mark.without("zerograd-tensor")

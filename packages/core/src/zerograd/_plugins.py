@@ -8,6 +8,7 @@ an op costs what calling its Function costs.
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import os
 import threading
 import warnings
@@ -62,20 +63,28 @@ _REFLECTED = {
 _UNARY = {"__neg__": "unary -", "__pos__": "unary +", "__abs__": "abs()"}
 OPERATORS = {**_BINARY, **_REFLECTED, **_UNARY}
 
-# Where a user finds what is missing: the first-party op-packs and what they give.
-_ARITH = ("add", "sub", "mul", "div", "neg", "pow")
-_ARITH_OPERATORS = (
+# Where a user finds what is missing: the first-party op-packs, the ops they put
+# into zerograd.ops and the Variable attributes (operators, methods, properties)
+# they add. Kept apart: `x.exp` is not something zerograd-elementwise provides.
+_ARITH = ("add", "sub", "mul", "div", "neg", "pow", "sum_to", "broadcast_to")
+_ARITH_ATTRIBUTES = (
     *("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__"),
     *("__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__"),
 )
 _ELEMENTWISE = ("square", "exp", "log", "sin", "cos", "tanh", "sqrt")
-_TENSOR = ("reshape", "transpose", "sum", "matmul", "get_item", "T")
-_TENSOR_OPERATORS = ("__matmul__", "__rmatmul__", "__getitem__")
-_PROVIDED_BY = {
-    **dict.fromkeys(_ARITH + _ARITH_OPERATORS, "zerograd-arith"),
-    **dict.fromkeys(("sum_to", "broadcast_to"), "zerograd-arith"),
+_TENSOR = ("reshape", "transpose", "sum", "matmul", "get_item")
+_TENSOR_ATTRIBUTES = (
+    *("__matmul__", "__rmatmul__", "__getitem__"),
+    *("reshape", "transpose", "sum", "T"),
+)
+_PACK_OPS = {
+    **dict.fromkeys(_ARITH, "zerograd-arith"),
     **dict.fromkeys(_ELEMENTWISE, "zerograd-elementwise"),
-    **dict.fromkeys(_TENSOR + _TENSOR_OPERATORS, "zerograd-tensor"),
+    **dict.fromkeys(_TENSOR, "zerograd-tensor"),
+}
+_PACK_ATTRIBUTES = {
+    **dict.fromkeys(_ARITH_ATTRIBUTES, "zerograd-arith"),
+    **dict.fromkeys(_TENSOR_ATTRIBUTES, "zerograd-tensor"),
 }
 # What Variable has of its own; a plugin's method or property may not replace it.
 _VARIABLE_OWN = frozenset(name for name in dir(Variable) if not name.startswith("_"))
@@ -85,6 +94,9 @@ class _HookSpecs:
     @hookspec
     def zerograd_register_ops(self, registry: OpRegistry) -> None:
         """Register this plugin's ops: `registry.add(name, op, operators=...)`."""
+
+
+_HOOK_NAMES = tuple(name for name in vars(_HookSpecs) if name.startswith(PROJECT))
 
 
 # --- The registry a plugin fills ---------------------------------------------
@@ -167,10 +179,11 @@ class OpRegistry:
         pow(x, c). Test tools (zerograd-testing) read both.
         """
         where = f"plugin {self.plugin_name!r}"
-        if not isinstance(name, str) or not name.isidentifier() or name[0] == "_":
+        if not _is_attribute_name(name):
             raise PluginError(
                 f"{where} registers an op named {name!r}: an op name must be a"
-                f" Python identifier that does not start with '_'"
+                f" Python identifier that does not start with '_' and is not a"
+                f" keyword (zerograd.ops.{name} could not be written)"
             )
         if any(info.name == name for info in self.ops):
             raise PluginError(f"{where} registers the op {name!r} twice")
@@ -184,10 +197,11 @@ class OpRegistry:
                 )
         methods, properties = tuple(methods), tuple(properties)
         for attribute in methods + properties:
-            if not attribute.isidentifier() or attribute[0] == "_":
+            if not _is_attribute_name(attribute):
                 raise PluginError(
                     f"{where} gives op {name!r} the method or property"
                     f" {attribute!r}: it must be an identifier not starting with '_'"
+                    f" and not a keyword"
                 )
             if attribute in _VARIABLE_OWN:
                 raise PluginError(
@@ -216,6 +230,17 @@ class OpRegistry:
                 tuple(example_args),
             )
         )
+
+
+def _is_attribute_name(name: object) -> bool:
+    # What `zerograd.ops.<name>` and `x.<name>` can be written with. Soft
+    # keywords (match, case, type) are fine there; keyword.iskeyword says no.
+    return (
+        isinstance(name, str)
+        and name.isidentifier()
+        and name[0] != "_"
+        and not keyword.iskeyword(name)
+    )
 
 
 def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
@@ -290,19 +315,27 @@ def _missing_attribute(self: Variable, name: str) -> Any:
     # property that is not (yet) registered.
     if name.startswith("__"):
         raise AttributeError(name)
-    if _host.autoload():
-        return getattr(self, name)
-    hint = f": {_host.hint(name)}" if name in _PROVIDED_BY else ""
-    raise AttributeError(f"'Variable' object has no attribute {name!r}{hint}")
+    _host.autoload()
+    try:
+        # Look again, without coming back here: the plugins are loaded now,
+        # by this call or by another thread since the lookup failed.
+        return object.__getattribute__(self, name)
+    except AttributeError:
+        pass
+    raise AttributeError(
+        f"'Variable' object has no attribute {name!r}{_host.attribute_hint(name)}"
+    )
 
 
 def _missing_operator(dunder: str) -> Any:
     def missing(self: Variable, *args: Any) -> Any:
-        if _host.autoload():  # the first operator used loads the plugins
-            return getattr(self, dunder)(*args)
+        _host.autoload()  # the first operator used loads the plugins
+        method = getattr(Variable, dunder)  # look again, as above
+        if method is not missing:
+            return method(self, *args)
         raise TypeError(
             f"Variable has no operator {OPERATORS[dunder]} ({dunder}):"
-            f" {_host.hint(dunder)}"
+            f" {_host.hint(_PACK_ATTRIBUTES.get(dunder))}"
         )
 
     missing.__name__ = missing.__qualname__ = dunder
@@ -321,7 +354,12 @@ class _PluginHost:
         self.attributes: dict[str, OpInfo] = {}
         self.infos: dict[str, PluginInfo] = {}
         self.failures: dict[str, PluginInfo] = {}
+        self.unregistered: set[str] = set()  # plugin names, for the hints
+        # Set only once every installed plugin is loaded: a thread that sees it
+        # finds every op. `loading` is set while the thread holding the lock
+        # loads them.
         self.autoloaded = False
+        self.loading = False
         # Reentrant: a plugin's import may itself touch zerograd.ops.
         self.lock = threading.RLock()
         for dunder in OPERATORS:
@@ -330,22 +368,31 @@ class _PluginHost:
 
     # Loading
 
-    def autoload(self) -> bool:
-        """Load the installed plugins once; True if this call loaded them."""
+    def autoload(self) -> None:
+        """Load the installed plugins once.
+
+        When it returns they are loaded (or failed, with a warning), so the
+        caller looks up again what it missed. Only a lookup made while this
+        thread loads them (by a plugin's import) returns at once.
+        """
         if self.autoloaded:
-            return False
-        with self.lock:
-            if self.autoloaded:
-                return False
-            self.autoloaded = True
+            return
+        with self.lock:  # another thread loading them: wait until it is done
+            if self.autoloaded or self.loading:
+                return
             if os.environ.get(AUTOLOAD_OFF_ENV):
-                return False
-            only = os.environ.get(AUTOLOAD_ONLY_ENV)
-            names = None if only is None else [n for n in only.split(",") if n]
-            problem = self.load_entry_points(names)
-            if problem:
-                warnings.warn(f"{AUTOLOAD_ONLY_ENV}: {problem}", PluginWarning, 3)
-            return True
+                self.autoloaded = True
+                return
+            self.loading = True
+            try:
+                problem = self.load_entry_points(_only_names())
+            finally:
+                self.loading = False
+            # Not set when loading was interrupted (Ctrl-C): the next use
+            # loads the rest.
+            self.autoloaded = True
+        if problem:
+            warnings.warn(f"{AUTOLOAD_ONLY_ENV}: {problem}", PluginWarning, 3)
 
     def load_entry_points(self, names: Iterable[str] | None = None) -> str | None:
         """Load the installed plugins, or those named; say which names are unknown."""
@@ -353,13 +400,12 @@ class _PluginHost:
         import importlib.metadata
 
         wanted = None if names is None else set(names)
-        found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-        # Sorted by name: the file system's order must not decide anything.
-        for entry_point in sorted(found, key=lambda ep: (ep.name, ep.value)):
-            if wanted is not None and entry_point.name not in wanted:
-                continue
-            with self.lock:
-                self._load_entry_point(entry_point)
+        with self.lock:  # the whole loading: no thread sees half of it
+            found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+            # Sorted by name: the file system's order must not decide anything.
+            for entry_point in sorted(found, key=lambda ep: (ep.name, ep.value)):
+                if wanted is None or entry_point.name in wanted:
+                    self._load_entry_point(entry_point)
         unknown = sorted((wanted or set()) - {ep.name for ep in found})
         if not unknown:
             return None
@@ -388,7 +434,9 @@ class _PluginHost:
             return
         try:
             plugin = entry_point.load()
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit too: it is the user's program
             self._fail(
                 PluginInfo(name, dist_name, version),
                 f"zerograd plugin {name!r} ({origin}) failed to import:"
@@ -427,6 +475,7 @@ class _PluginHost:
                     self.manager.unregister(plugin)
                 raise PluginError(f"cannot register {plugin!r:.60}: {exc}") from exc
             assert name is not None
+            self.unregistered.discard(name)
             info = PluginInfo(name, distribution, version)
             try:
                 registry = self._collect(plugin, info)
@@ -443,7 +492,19 @@ class _PluginHost:
                     m for op in registry.ops for m in op.methods + op.properties
                 ),
             )
-            return name
+        for hook_name in _HOOK_NAMES:
+            # pluggy skips an undecorated function silently: the plugin would
+            # register nothing, and nobody would know why.
+            undecorated = self.manager.parse_hookimpl_opts(plugin, hook_name) is None
+            if undecorated and callable(getattr(plugin, hook_name, None)):
+                warnings.warn(
+                    f"plugin {name!r} ({info.source}) has a function {hook_name}"
+                    f" without @zerograd.hookimpl, so zerograd does not call it;"
+                    f" decorate it with @zerograd.hookimpl",
+                    PluginWarning,
+                    3,
+                )
+        return name
 
     def _collect(self, plugin: object, info: PluginInfo) -> OpRegistry:
         registry = OpRegistry(info.name)
@@ -451,9 +512,9 @@ class _PluginHost:
         hook = self.manager.subset_hook_caller("zerograd_register_ops", others)
         try:
             hook(registry=registry)
-        except PluginError:
+        except (PluginError, KeyboardInterrupt):
             raise
-        except Exception as exc:
+        except BaseException as exc:  # SystemExit too, as at import
             raise PluginError(
                 f"plugin {info.name!r} ({info.source}) raised in"
                 f" zerograd_register_ops: {type(exc).__name__}: {exc}"
@@ -503,6 +564,7 @@ class _PluginHost:
             if name is None:
                 raise PluginError(f"{plugin!r:.60} is not a registered zerograd plugin")
             info = self.infos.pop(name)
+            self.unregistered.add(name)
             for op_name in info.ops:
                 del self.ops[op_name]
                 delattr(namespace, op_name)
@@ -516,9 +578,8 @@ class _PluginHost:
 
     # Telling the user what is missing
 
-    def hint(self, key: str) -> str:
-        """Why op or operator `key` is missing, and what would provide it."""
-        dist = _PROVIDED_BY.get(key)
+    def hint(self, dist: str | None) -> str:
+        """Why something the op-pack `dist` provides is missing, and what to do."""
         if dist is None:
             return (
                 "no loaded plugin provides it; install an op-pack that does, or"
@@ -530,7 +591,7 @@ class _PluginHost:
         import importlib.metadata
 
         try:
-            importlib.metadata.distribution(dist)
+            distribution = importlib.metadata.distribution(dist)
         except importlib.metadata.PackageNotFoundError:
             folder = dist.removeprefix("zerograd-")
             return (
@@ -538,25 +599,93 @@ class _PluginHost:
                 f" install it with: pip install {dist}"
                 f" (from a zerograd checkout: pip install ./packages/{folder})"
             )
+        loaded = [info for info in self.infos.values() if info.distribution == dist]
+        if loaded:
+            return f"{loaded[0].source} is loaded but does not provide it"
+        if self.loading:
+            return (
+                f"{dist} is installed but not loaded yet: it was looked up while"
+                f" the plugins load (by a plugin's import?)"
+            )
+        names = {
+            ep.name for ep in distribution.entry_points if ep.group == ENTRY_POINT_GROUP
+        }
+        if names & self.unregistered:
+            return (
+                f"the plugin of {dist} was unregistered with"
+                f" zerograd.unregister_plugin(); zerograd.load_plugins() loads it again"
+            )
         if os.environ.get(AUTOLOAD_OFF_ENV):
             return (
                 f"{dist} is installed, but plugin autoloading is off because"
                 f" {AUTOLOAD_OFF_ENV} is set; call zerograd.load_plugins() to load it"
             )
-        only = os.environ.get(AUTOLOAD_ONLY_ENV)
-        if only is not None:
+        only = _only_names()
+        if only is not None and not names & set(only):
             return (
-                f"{dist} is installed, but {AUTOLOAD_ONLY_ENV}={only!r} does not name"
-                f" its plugin, so it was not loaded"
+                f"{dist} is installed, but {AUTOLOAD_ONLY_ENV}="
+                f"{os.environ[AUTOLOAD_ONLY_ENV]!r} does not name its plugin, so it"
+                f" was not loaded"
             )
-        return f"{dist} is installed but is not registered (it was unregistered?)"
+        return (
+            f"{dist} is installed but was not loaded (installed after zerograd"
+            f" loaded its plugins?); zerograd.load_plugins() loads it"
+        )
+
+    def op_hint(self, name: str) -> str:
+        """Why zerograd.ops has no op `name`: ": ..." to append to the message."""
+        import difflib
+
+        with self.lock:
+            ops = list(self.ops)
+            holder = self.attributes.get(name)
+        close = difflib.get_close_matches(name, ops, n=1)
+        suggestion = f" (did you mean {close[0]}?)" if close else ""
+        if holder is not None:
+            return (
+                f"{suggestion}: it is not an op but Variable.{name}, which the op"
+                f" {holder.name} provides (zerograd.ops.{holder.name})"
+            )
+        dist = _PACK_OPS.get(name)
+        if dist is None and name in _PACK_ATTRIBUTES:
+            dist = _PACK_ATTRIBUTES[name]
+            return (
+                f"{suggestion}: it is not an op but a Variable attribute (x.{name}),"
+                f" and {self.hint(dist)}"
+            )
+        return f"{suggestion}: {self.hint(dist)}"
+
+    def attribute_hint(self, name: str) -> str:
+        """Why Variable has no attribute `name`: ": ..." to append, or ""."""
+        if name in self.ops:
+            return (
+                f": {name} is an op, not a Variable method: call zerograd.ops.{name}(x)"
+            )
+        if name in _PACK_ATTRIBUTES:
+            return f": {self.hint(_PACK_ATTRIBUTES[name])}"
+        if name in _PACK_OPS:
+            return (
+                f": {name} is an op, not a Variable method (zerograd.ops.{name}(x)),"
+                f" and zerograd.ops has no op {name!r}: {self.hint(_PACK_OPS[name])}"
+            )
+        return ""
 
     def missing_op(self, name: str) -> Any:
         if name.startswith("__"):  # import machinery probing the module
             raise AttributeError(name)
-        if self.autoload() and name in self.ops:
-            return self.ops[name].function
-        raise AttributeError(f"zerograd.ops has no op {name!r}: {self.hint(name)}")
+        self.autoload()
+        info = self.ops.get(name)  # look again: the plugins are loaded now
+        if info is not None:
+            return info.function
+        raise AttributeError(f"zerograd.ops has no op {name!r}{self.op_hint(name)}")
+
+
+def _only_names() -> list[str] | None:
+    """The plugin names in ZEROGRAD_PLUGINS ("arith, elementwise"), if it is set."""
+    only = os.environ.get(AUTOLOAD_ONLY_ENV)
+    if only is None:
+        return None
+    return [name.strip() for name in only.split(",") if name.strip()]
 
 
 _host = _PluginHost()
@@ -588,7 +717,6 @@ def load_plugins(*names: str) -> None:
     Use it when autoloading is off (ZEROGRAD_DISABLE_PLUGIN_AUTOLOAD is set).
     Raises PluginError for a name no installed plugin has, after loading the rest.
     """
-    _host.autoloaded = True
     problem = _host.load_entry_points(names or None)
     if problem:
         raise PluginError(problem)
@@ -600,7 +728,7 @@ def op_info(name: str) -> OpInfo:
     try:
         return _host.ops[name]
     except KeyError:
-        raise KeyError(f"no op {name!r} is registered: {_host.hint(name)}") from None
+        raise KeyError(f"no op {name!r} is registered{_host.op_hint(name)}") from None
 
 
 def provider(function_type: type) -> tuple[str, str | None]:
