@@ -305,7 +305,7 @@ def _gradients(
     # Functions wait in buckets by generation, processed newest first. A
     # function's inputs were made by functions of lower generations only, so a
     # bucket is complete when its turn comes: O(1) a step, where re-sorting a
-    # list at every insertion (the seeds) costs O(n) and a heap O(log n).
+    # list at every insertion (DeZero's way) costs O(n) and a heap O(log n).
     pending: dict[int, list[Function]] = {}
     seen: set[Function] = set()
     ndarray, generic = np.ndarray, np.generic  # the loop's hot names, as locals
@@ -617,7 +617,7 @@ class Function:
     """
 
     # Class-level defaults, so that subclasses whose __init__ does not call
-    # super().__init__() (as in the seeds' Pow) still work.
+    # super().__init__() (as the book's Pow) still work.
     generation = 0
     inputs: tuple[Variable, ...] = ()
     outputs: tuple[weakref.ref[Variable], ...] = ()

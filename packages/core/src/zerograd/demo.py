@@ -1,4 +1,4 @@
-"""The seeds' step 24, through whichever op-packs are installed: `zerograd demo`
+"""The book's step 24, through whichever op-packs are installed: `zerograd demo`
 (or `python -m zerograd.demo`) prints the gradients of three test functions at (1, 1).
 """
 
