@@ -22,10 +22,26 @@ arith = pytest.mark.requires("zerograd-arith")
 arith_elementwise = pytest.mark.requires("zerograd-arith", "zerograd-elementwise")
 
 
-def run(*args, cwd=None):
+def run(*args, cwd=None, env=None):
     return subprocess.run(
-        [str(ZEROGRAD), *args], capture_output=True, text=True, cwd=cwd, check=False
+        [str(ZEROGRAD), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
     )
+
+
+def run_in_process(*args):
+    """As run(), faster: for what happens before any op or program runs."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(args)
+        except SystemExit as exit:  # argparse's way out
+            code = exit.code
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def refused(result, code, message):
@@ -71,6 +87,12 @@ def test_op_calls_take_constant_arguments():
     result = run("grad", "sum(x * x, axis=0, keepdims=True)", "--at", "x=1,2", "--json")
     assert json.loads(result.stdout)["value"] == [5.0]
     assert json.loads(result.stdout)["grad"]["x"] == [2.0, 4.0]
+    negative = run("grad", "sum(x * x, axis=-1)", "--at", "x=1,2", "--json").stdout
+    assert json.loads(negative) == {
+        "expression": "sum(x * x, axis=-1)",
+        "value": 5.0,
+        "grad": {"x": [2.0, 4.0]},
+    }
 
 
 @pytest.mark.parametrize(
@@ -128,6 +150,133 @@ def test_an_error_inside_an_op_is_one_line_naming_the_op():
 @arith
 def test_a_huge_constant_overflows_at_once_instead_of_running_on():
     refused(run("grad", "9**9**9 * x", "--at", "x=1"), 1, "OverflowError")
+
+
+@pytest.mark.requires("zerograd-arith", "zerograd-tensor")
+@pytest.mark.parametrize(
+    ("expression", "value", "message"),
+    [
+        ("get_item(x, 5)", "x=1,2", "IndexError: index 5 is out of bounds"),
+        # numpy's _ArrayMemoryError, named by its public class
+        ("broadcast_to(x, (10000000, 10000000))", "x=1", "MemoryError: Unable to"),
+    ],
+)
+def test_any_error_an_op_raises_is_one_line_and_exit_code_1(expression, value, message):
+    refused(run("grad", expression, "--at", value), 1, message)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "-" * 100_000 + "x",  # a MemoryError in Python's parser
+        "**".join(["x"] * 3000),  # a MemoryError or RecursionError, by version
+        "+".join(["x"] * 3000),  # RecursionError in 3.11 and 3.12, parsed by others
+        "-" * 3000 + "x",  # parsed, but deeper than evaluating it could go
+    ],
+)
+def test_expressions_nested_too_deeply_are_refused_in_a_short_line(expression):
+    result = run_in_process("grad", "--at", "x=1", "--", expression)
+    refused(result, 2, "is nested too deeply: operators, parentheses and calls")
+    assert len(result.stderr) < 300  # the expression is shortened, not echoed
+
+
+@arith
+def test_an_expression_as_deep_as_allowed_is_computed():
+    # in-process, under pytest's frames: a deeper stack than the command's
+    result = run_in_process("grad", "--at", "x=3", "--", "-" * 499 + "x")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == ["d/dx = -1.0"]
+    too_deep = run_in_process("grad", "--at", "x=3", "--", "-" * 500 + "x")
+    refused(too_deep, 2, "at most 500 levels deep")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "zerograd: error: the following arguments are required: COMMAND"),
+        (["grad", "-x", "--at", "x=1"], "an expression starting with '-' goes after"),
+        (["grad", "x", "--at", "x=1", "--frobnicate"], "unrecognized arguments"),
+    ],
+)
+def test_mistakes_in_the_command_line_itself_are_one_line_too(args, message):
+    result = run_in_process(*args)
+    refused(result, 2, message)
+    assert result.stderr.endswith(" --help\n")
+
+
+@pytest.mark.parametrize(  # no op-pack needed: refused before x * x is computed
+    ("output", "message"),
+    [
+        (
+            "missing/dir/g.png",
+            "-o 'missing/dir/g.png': there is no folder 'missing/dir'",
+        ),
+        (
+            "graph.jpg",
+            "-o takes a file name ending in .png, .svg or .pdf, not 'graph.jpg'",
+        ),
+        ("a_file/g.svg", "-o 'a_file/g.svg': 'a_file' is a file, not a folder"),
+    ],
+)
+def test_a_picture_file_that_cannot_be_written_is_refused_first(
+    tmp_path, output, message
+):
+    (tmp_path / "a_file").write_text("")
+    result = run("graph", "x * x", "--at", "x=1", "-o", output, cwd=tmp_path)
+    refused(result, 2, message)
+    assert "plot_graph" not in result.stderr  # no internal function named
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
+
+
+@arith
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake dot is a shell script")
+def test_a_failing_dot_is_one_line_with_what_dot_said(tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dot").write_text(
+        "#!/bin/sh\necho 'Error: <stdin>: syntax error' >&2\necho 'in line 1' >&2\n"
+        "exit 3\n"
+    )
+    (fake / "dot").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    result = run("graph", "x * x", "--at", "x=1", "-o", "g.png", cwd=tmp_path, env=env)
+    refused(
+        result,
+        1,
+        "zerograd: RuntimeError: Graphviz's `dot` failed (exit status 3):"
+        " Error: <stdin>: syntax error in line 1",
+    )
+    assert not (tmp_path / "g.png").exists()
+
+
+def refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+@arith
+def test_json_is_strict_with_nan_and_infinities_as_strings():
+    result = run("grad", "x * 2", "--at", "x=1,inf,nan,-inf", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout, parse_constant=refuse_constant)
+    assert report["value"] == [2.0, "Infinity", "NaN", "-Infinity"]
+    assert report["grad"] == {"x": [2.0, 2.0, 2.0, 2.0]}
+    zero_d = run("grad", "x * 2", "--at", "x=nan", "--json").stdout
+    assert json.loads(zero_d, parse_constant=refuse_constant)["value"] == "NaN"
+
+
+@arith_elementwise
+@pytest.mark.parametrize(
+    ("expression", "suggestion"),
+    [("sinn(x)", "did you mean sin?"), ("tanhh(x)", "did you mean tanh?")],
+)
+def test_a_mistyped_op_name_suggests_the_nearest_op(expression, suggestion):
+    refused(run("grad", expression, "--at", "x=1"), 2, suggestion)
+
+
+def test_a_name_near_no_op_gets_no_suggestion():
+    result = run_in_process("grad", "frobnicate(x)", "--at", "x=1")
+    refused(result, 2, "no op 'frobnicate' is registered")
+    assert "did you mean" not in result.stderr
 
 
 @arith_elementwise

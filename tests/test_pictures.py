@@ -1,9 +1,13 @@
 """Graph pictures: zerograd.to_dot parsed back with pydot, and files rendered by
 Graphviz's dot (installed by .ci/run from Debian's graphviz package)."""
 
+import os
+import re
 import shutil
 import struct
+import sys
 import warnings
+import xml.etree.ElementTree as ET
 import zlib
 
 import numpy as np
@@ -91,6 +95,66 @@ def test_names_with_quotes_are_quoted():
     assert list(nodes.values()) == ['say \\"hi\\"']
 
 
+# Names that break naively written DOT, and what the picture must show for each.
+NAMES = {
+    'say "hi"': 'say "hi"',
+    "<b>bold</b>": "<b>bold</b>",  # graphviz would pass <...> on as an HTML label
+    "<x>] injected [label=<y>": "<x>] injected [label=<y>",
+    'x"]; injected [label="y': 'x"]; injected [label="y',
+    "a] ; injected [label=y": "a] ; injected [label=y",
+    "two\nlines": "two\nlines",
+    "back\\": "back\\",  # would escape the closing quote
+    'a\\"b': 'a\\"b',
+    "\\N \\G \\l": "\\N \\G \\l",  # Graphviz's escapes: the node's id, ...
+    "node": "node",  # a DOT keyword
+    "tab\tnul\x00": "tab\\tnul\\x00",  # control characters: as Python writes them
+}
+
+
+def drawn(label):
+    """The text Graphviz draws for a label (unquoted DOT text): its escapes read."""
+    escapes = {"\\": "\\", '"': '"', "n": "\n"}  # any other is a KeyError
+    return re.sub(r"\\(.)", lambda m: escapes[m.group(1)], label, flags=re.DOTALL)
+
+
+def graph_of_every_name():
+    class Total(Function):
+        def forward(self, *xs):
+            return sum(xs)
+
+    inputs = [Variable(np.array(1.0), name) for name in NAMES]
+    return inputs, Total()(*inputs)
+
+
+def test_any_name_is_one_node_with_its_label_drawn_as_written():
+    inputs, y = graph_of_every_name()
+    nodes, edges = parse(zerograd.to_dot(y))
+    assert len(nodes) == len(inputs) + 2  # the inputs, Total and y: nothing injected
+    for x in inputs:
+        assert drawn(nodes[str(id(x))]) == NAMES[x.name]
+    assert sorted(edges) == sorted(
+        [(nodes[str(id(x))], "Total") for x in inputs] + [("Total", "")]
+    )
+    verbose, _ = parse(zerograd.to_dot(inputs[0], verbose=True))
+    assert [drawn(label) for label in verbose.values()] == ['say "hi": () float64']
+
+
+@needs_dot
+def test_any_name_renders_as_written():
+    inputs, y = graph_of_every_name()
+    svg = ET.fromstring(zerograd.to_dot(y).svg())  # well-formed XML, too
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    texts = {
+        group.find("svg:title", ns).text: "\n".join(
+            t.text or "" for t in group.iterfind("svg:text", ns)
+        )
+        for group in svg.iterfind(".//svg:g[@class='node']", ns)
+    }
+    assert len(texts) == len(inputs) + 2
+    for x in inputs:
+        assert texts[str(id(x))] == NAMES[x.name]
+
+
 def test_to_dot_refuses_what_is_not_a_variable():
     with pytest.raises(TypeError, match="graph of a Variable, not ndarray"):
         zerograd.to_dot(np.ones(2))
@@ -153,6 +217,24 @@ def test_an_unknown_picture_format_is_refused_before_anything_is_written(tmp_pat
     ):
         zerograd.plot_graph(Variable(np.array(1.0)), tmp_path / "g.gif")
     assert not (tmp_path / "g.gif").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake dot is a shell script")
+def test_a_failing_dot_is_an_error_with_what_it_said(tmp_path, monkeypatch):
+    (tmp_path / "dot").write_text("#!/bin/sh\necho 'Error: bad' >&2\nexit 3\n")
+    (tmp_path / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(
+        RuntimeError, match=r"^Graphviz's `dot` failed \(exit status 3\): Error: bad$"
+    ):
+        zerograd.plot_graph(Variable(np.array(1.0)), tmp_path / "g.png")
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_a_missing_folder_is_refused_before_dot_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot here: it would be that error
+    with pytest.raises(FileNotFoundError, match=r"there is no folder .*missing"):
+        zerograd.plot_graph(Variable(np.array(1.0)), tmp_path / "missing" / "g.png")
 
 
 def test_without_dot_plot_graph_says_how_to_install_graphviz(tmp_path, monkeypatch):

@@ -1,11 +1,13 @@
 """Pictures of a computational graph: DOT text, and files rendered by Graphviz.
 
-The DOT text is built with the `graphviz` package (quoting done right); the
-pictures need Graphviz's `dot` program, which is not a Python package.
+The DOT text is built with the `graphviz` package, which quotes it; labels are
+escaped here first, so that any name is drawn as written. The pictures need
+Graphviz's `dot` program, which is not a Python package.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -23,6 +25,26 @@ INSTALL_GRAPHVIZ = (
     " (macOS), conda install graphviz, or see https://graphviz.org/download/;"
     " zerograd.to_dot(y) gives the DOT text without it"
 )
+
+
+# Control characters but newline: NUL ends dot's input, others make invalid SVG.
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def dot_label(text: str) -> str:
+    """`text` as a DOT label that Graphviz draws as written.
+
+    Graphviz reads a backslash in a label as an escape (`\\N` is the node's id,
+    a final one swallows the closing quote) and the `graphviz` package passes
+    `<...>` through as an HTML label, where a name could inject nodes: so
+    backslashes are doubled and the label is marked as not HTML (the package
+    escapes the quotes). A newline is a line break; other control characters are
+    shown as Python writes them (`\\t`, `\\x00`).
+    """
+    import graphviz
+
+    text = CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+    return graphviz.nohtml(text.replace("\\", "\\\\").replace("\n", "\\n"))
 
 
 class DotSource(str):
@@ -44,11 +66,20 @@ def render(source: str, fmt: str) -> bytes:
     import graphviz
 
     try:
-        return graphviz.Source(source).pipe(format=fmt)
+        # quiet: what dot prints on failure goes into the error, not to stderr
+        return graphviz.Source(source).pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound:
         raise RuntimeError(
             f"drawing a graph needs Graphviz's `dot` program, which is not on PATH;"
             f" {INSTALL_GRAPHVIZ}"
+        ) from None
+    except graphviz.CalledProcessError as error:
+        printed = error.stderr or b""
+        if isinstance(printed, bytes):
+            printed = printed.decode(errors="replace")
+        why = " ".join(printed.split()) or "it printed nothing"
+        raise RuntimeError(
+            f"Graphviz's `dot` failed (exit status {error.returncode}): {why}"
         ) from None
 
 
@@ -74,18 +105,20 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
         if id(v) in seen:
             return
         seen.add(id(v))
-        label = v.name or ""
+        text = "" if v.name is None else str(v.name)
         if verbose:
             about = "no data" if v.data is None else f"{v.data.shape} {v.data.dtype}"
-            label = f"{label}: {about}" if label else about
-        dot.node(str(id(v)), label, color="orange", style="filled")
+            text = f"{text}: {about}" if text else about
+        dot.node(str(id(v)), dot_label(text), color="orange", style="filled")
 
     def add_function(f: Function) -> None:
-        label = labels.get(type(f))
-        if label is None:
+        text = labels.get(type(f))
+        if text is None:
             op, plugin = provider(type(f))
-            label = labels[type(f)] = op if plugin is None else f"{op}\\n[{plugin}]"
-        dot.node(str(id(f)), label, color="lightblue", style="filled", shape="box")
+            text = labels[type(f)] = dot_label(
+                op if plugin is None else f"{op}\n[{plugin}]"
+            )
+        dot.node(str(id(f)), text, color="lightblue", style="filled", shape="box")
         for x in f.inputs:
             add_variable(x)
             dot.edge(str(id(x)), str(id(f)))
@@ -121,5 +154,12 @@ def plot_graph(
             f"plot_graph writes {', '.join('.' + f for f in FORMATS)} files, not"
             f" {path.name!r}; give a path ending in one of those"
         )
+    if not path.parent.is_dir():  # before dot runs, rather than after
+        problem = (
+            f"{path.parent} is a file, not a folder"
+            if path.parent.exists()
+            else f"there is no folder {path.parent}"
+        )
+        raise FileNotFoundError(f"cannot write {path}: {problem}")
     path.write_bytes(render(to_dot(y, verbose), fmt))
     return path

@@ -11,23 +11,33 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import math
 import operator
+import pathlib
 import sys
 import warnings
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
+from typing import NoReturn
 
 import numpy as np
 
 import zerograd
-from zerograd import PluginError
 from zerograd import PluginWarning
 from zerograd import Variable
 
 
 class UsageError(Exception):
     """A mistake in what the user typed: reported in one line, exit code 2."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, as for every other mistake (argparse adds the usage).
+        if "EXPR" in message:
+            message += " (an expression starting with '-' goes after '--')"
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
 
 
 # --- Expressions -------------------------------------------------------------
@@ -57,15 +67,41 @@ GRAMMAR = (
     " + - * / ** @, parentheses and calls of ops by name (`zerograd ops` lists them)"
 )
 
+# evaluate() recurses once a level: deeper expressions would exhaust Python's
+# stack (1000 frames), so they are refused before anything is computed.
+MAX_DEPTH = 500
+
+
+def shown(text: str) -> str:
+    """`text` quoted for a message, shortened if long."""
+    text = text.strip()
+    return repr(text if len(text) <= 60 else f"{text[:50]}...{text[-7:]}")
+
 
 def parse_expression(text: str) -> ast.expr:
+    too_deep = UsageError(
+        f"expression {shown(text)} is nested too deeply: operators, parentheses"
+        f" and calls may nest at most {MAX_DEPTH} levels deep"
+    )
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as error:
         where = f" at column {error.offset}" if error.offset else ""
         raise UsageError(
-            f"bad syntax in expression {text!r}: {error.msg}{where}"
+            f"bad syntax in expression {shown(text)}: {error.msg}{where}"
         ) from None
+    except (MemoryError, RecursionError):  # what Python's parser says to that
+        raise too_deep from None
+    # Measured without recursion, in expressions (not their operator and
+    # context nodes), so that nothing recurses deeper than this.
+    nodes: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while nodes:
+        node, depth = nodes.pop()
+        if depth > MAX_DEPTH:
+            raise too_deep
+        for child in ast.iter_child_nodes(node):
+            nodes.append((child, depth + isinstance(child, ast.expr)))
+    return tree
 
 
 def evaluate(node: ast.expr, values: dict[str, Variable]) -> Any:
@@ -89,10 +125,7 @@ def evaluate(node: ast.expr, values: dict[str, Variable]) -> Any:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         op = find_op(node.func.id)
         args = [
-            argument(a)
-            if isinstance(a, (ast.Constant, ast.Tuple))
-            else evaluate(a, values)
-            for a in node.args
+            argument(a) if is_constant(a) else evaluate(a, values) for a in node.args
         ]
         kwargs = {}
         for keyword in node.keywords:
@@ -106,10 +139,21 @@ def evaluate(node: ast.expr, values: dict[str, Variable]) -> Any:
     raise UsageError(f"{what} is not allowed: {GRAMMAR}")
 
 
+def is_constant(node: ast.expr) -> bool:
+    """Whether `node` is for argument(), not evaluate(): a constant or -constant."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, (ast.Constant, ast.Tuple))
+
+
 def argument(node: ast.expr) -> Any:
     """A constant argument of an op call: a number, bool, None or tuple of them."""
     if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
         return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = argument(node.operand)  # a negative number, such as axis=-1
+        if type(value) in (int, float):
+            return -value
     if isinstance(node, ast.Constant) and node.value is None:
         return None
     if isinstance(node, ast.Tuple):
@@ -125,8 +169,8 @@ def find_op(name: str) -> Callable[..., Any]:
         raise UsageError(f"{name!r} is not an op (op names never start with '_')")
     try:
         return zerograd.op_info(name).function
-    except KeyError as error:  # its message says which op-pack would provide it
-        raise UsageError(error.args[0]) from None
+    except KeyError as error:  # its message says which op-pack would provide it,
+        raise UsageError(error.args[0]) from None  # or the nearest op's name
 
 
 def parse_values(assignments: Sequence[str]) -> dict[str, Variable]:
@@ -161,8 +205,8 @@ def compute(
     result = evaluate(tree, values)
     if not isinstance(result, Variable):
         raise UsageError(
-            f"{expression!r} does not depend on any name given with --at, so it has"
-            f" no gradient; its value is {result}"
+            f"{shown(expression)} does not depend on any name given with --at, so it"
+            f" has no gradient; its value is {result}"
         )
     result.name = expression.strip()
     return result, values
@@ -198,7 +242,8 @@ def command_ops(args: argparse.Namespace) -> int:
             {"plugin": p.name, "distribution": p.distribution, "error": p.error}
             for p in failed
         ]
-        print(json.dumps({"ops": rows, "failed_plugins": failures}, indent=2))
+        report = {"ops": rows, "failed_plugins": failures}
+        print(json.dumps(report, indent=2, allow_nan=False))
         return 0
     table = [["op", "plugin", "distribution", "version", "operators"]]
     for row in rows:
@@ -222,6 +267,19 @@ def command_ops(args: argparse.Namespace) -> int:
     return 0
 
 
+def strict_json(value: Any) -> Any:
+    """`value` (from tolist()) with NaN and infinities as the strings "NaN",
+    "Infinity" and "-Infinity": JSON has no such numbers, and Python's json
+    module would write bare NaN, which other parsers refuse."""
+    if isinstance(value, list):
+        return [strict_json(element) for element in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return (
+            "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        )
+    return value
+
+
 def command_grad(args: argparse.Namespace) -> int:
     result, values = compute(args.expression, args.at)
     result.backward()
@@ -232,10 +290,10 @@ def command_grad(args: argparse.Namespace) -> int:
     if args.json:
         report = {
             "expression": result.name,
-            "value": result.data.tolist(),
-            "grad": {name: g.tolist() for name, g in grads.items()},
+            "value": strict_json(result.data.tolist()),
+            "grad": {name: strict_json(g.tolist()) for name, g in grads.items()},
         }
-        print(json.dumps(report))
+        print(json.dumps(report, allow_nan=False))
         return 0
     print(f"{result.name} = {result.data}")
     for name, g in grads.items():
@@ -243,7 +301,26 @@ def command_grad(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_output(output: str) -> None:
+    """Refuse a picture file that could not be written, before any work."""
+    path = pathlib.Path(output)
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise UsageError(
+            f"-o takes a file name ending in .png, .svg or .pdf, not {output!r}"
+        )
+    if not path.parent.is_dir():
+        folder = str(path.parent)
+        problem = (
+            f"{folder!r} is a file, not a folder"
+            if path.parent.exists()
+            else f"there is no folder {folder!r}"
+        )
+        raise UsageError(f"-o {output!r}: {problem}")
+
+
 def command_graph(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        check_output(args.output)
     result, _ = compute(args.expression, args.at)
     if args.output is None:
         print(zerograd.to_dot(result, verbose=args.verbose), end="")
@@ -260,7 +337,7 @@ def command_demo(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = ArgumentParser(
         prog="zerograd",
         description="zerograd's command line: installed ops, gradients, pictures.",
     )
@@ -330,11 +407,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"zerograd: error: {error}", file=sys.stderr)
         return 2
-    except (ArithmeticError, TypeError, ValueError, RuntimeError, PluginError) as error:
-        # What ops, plugins or Graphviz raise: the message (and the note naming
-        # the op, if any) is the whole story; a traceback would be about us.
-        notes = "".join(f" ({note})" for note in getattr(error, "__notes__", ()))
-        print(f"zerograd: {type(error).__name__}: {error}{notes}", file=sys.stderr)
+    except Exception as error:
+        # What ops, plugins, numpy (MemoryError) or Graphviz raise: the message
+        # (and the note naming the op, if any) is the whole story; a traceback
+        # would be about us. The first public class names it (numpy raises
+        # _ArrayMemoryError, a MemoryError).
+        kind = next(c for c in type(error).__mro__ if not c.__name__.startswith("_"))
+        notes = "".join(
+            f" ({note.removeprefix('zerograd: ')})"  # the line says zerograd already
+            for note in getattr(error, "__notes__", ())
+        )
+        message = " ".join(f"{error}{notes}".split()) or "(no message)"
+        print(f"zerograd: {kind.__name__}: {message}", file=sys.stderr)
         return 1
 
 
