@@ -137,6 +137,11 @@ def _explain(error: BaseException, f: Function, stage: str, values: Any) -> None
 # Integer, unsigned, float and complex. Checked by kind: np.issubdtype costs a
 # microsecond, as much as the rest of an op call.
 _NUMERIC_KINDS = frozenset("iufc")
+# The numpy scalar types of those kinds (np.float64, ...): one set lookup where
+# isinstance and a dtype's kind cost three.
+_NUMERIC_SCALARS = frozenset(
+    t for t in set(np.sctypeDict.values()) if np.dtype(t).kind in _NUMERIC_KINDS
+)
 
 
 def _check_data(data: Any) -> None:
@@ -308,7 +313,8 @@ def _gradients(
     # list at every insertion (DeZero's way) costs O(n) and a heap O(log n).
     pending: dict[int, list[Function]] = {}
     seen: set[Function] = set()
-    ndarray, generic = np.ndarray, np.generic  # the loop's hot names, as locals
+    # The loop's hot names, as locals.
+    ndarray, numeric_scalars = np.ndarray, _NUMERIC_SCALARS
     for output, seed, seed_is_own in seeds:
         previous = grads.get(output)
         if previous is None:
@@ -332,10 +338,11 @@ def _gradients(
         while generation >= 0:
             for f in pending.pop(generation, ()):
                 gys: list[Any] = []
-                for i, ref in enumerate(f.outputs):
+                for ref in f.outputs:
                     y = ref()
                     if y is None:  # dropped by its user: no gradient reached it
-                        gys.append(_zeros(*f._output_shapes[i], create_graph))
+                        shape, dtype = f._output_shapes[len(gys)]
+                        gys.append(_zeros(shape, dtype, create_graph))
                         continue
                     passed.append(y)
                     kept = retain is None or y in retain
@@ -376,13 +383,13 @@ def _gradients(
                         continue
                     if create_graph:
                         gx = as_variable(gx)
-                    elif type(gx) is ndarray or isinstance(gx, generic):
-                        # Numpy scalars (0-d results) pass as they are, for
-                        # speed; they become arrays when stored.
+                    elif type(gx) is ndarray:
                         if gx.dtype.kind not in _NUMERIC_KINDS:
                             raise _not_numeric(f, gx)
-                    else:
+                    elif type(gx) not in numeric_scalars:
                         gx = _gradient_array(f, gx)
+                    # Numpy scalars (0-d results) pass as they are, for speed;
+                    # they become arrays when stored.
                     if gx.shape != x.data.shape:
                         raise ValueError(
                             f"{type(f).__name__}.backward returned a gradient of shape"
@@ -434,7 +441,7 @@ def _gradient_array(f: Function, gx: Any) -> Any:
     # DeZero's style: a backward computed with ops on Variables. At first order
     # no graph was recorded, so its data is the gradient.
     array = gx.data if isinstance(gx, Variable) else np.asarray(gx)
-    if array.dtype.kind not in _NUMERIC_KINDS or isinstance(gx, bool):
+    if array.dtype.kind not in _NUMERIC_KINDS:
         raise _not_numeric(f, gx)
     return array
 
