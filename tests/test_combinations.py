@@ -1,6 +1,10 @@
 """What each combination of installed packages gives, as a user meets it."""
 
+import importlib.metadata
+import importlib.util
 import os
+import pathlib
+import re
 import subprocess
 import sys
 
@@ -158,3 +162,122 @@ def test_every_builtin_op_says_what_it_computes():
     for plugin in zerograd.plugins():
         for name in plugin.ops:
             assert zerograd.op_info(name).summary, f"{plugin.distribution}: {name!r}"
+
+
+# --- the test matrix: toxfile.py (tox's plugin here) and tools/numpy_baseline.py ---
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def load_toxfile():
+    spec = importlib.util.spec_from_file_location("toxfile", ROOT / "toxfile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_package(packages, folder, table, entry_point):
+    """packages/folder/pyproject.toml with one entry point in `table`."""
+    (packages / folder).mkdir(parents=True)
+    (packages / folder / "pyproject.toml").write_text(
+        f'[project]\nname = "zerograd-{folder}"\n[{table}]\n{entry_point}\n'
+    )
+
+
+def test_tox_has_an_env_for_every_combination_of_the_op_packs():
+    toxfile = load_toxfile()
+    assert toxfile.op_packs(ROOT / "packages") == ["arith", "elementwise", "tensor"]
+    # every subset but the full one, which is the `all` factor (py3XX-all)
+    assert toxfile.combination_envs(ROOT / "packages") == [
+        "core",
+        "arith",
+        "elementwise",
+        "tensor",
+        "arith-elementwise",
+        "arith-tensor",
+        "elementwise-tensor",
+    ]
+
+
+def test_an_op_pack_added_under_packages_gets_its_combinations(tmp_path):
+    toxfile = load_toxfile()
+    write_package(tmp_path, "core", "project.scripts", 'zerograd = "zerograd.cli:main"')
+    write_package(tmp_path, "testing", "project.entry-points.pytest11", 'z = "z"')
+    for pack in ("arith", "elementwise", "tensor", "linalg"):
+        write_package(tmp_path, pack, "project.entry-points.zerograd", f'{pack} = "m"')
+    names = toxfile.combination_envs(tmp_path)
+    assert len(names) == len(set(names)) == 2**4 - 1
+    assert {"linalg", "arith-linalg", "elementwise-linalg-tensor"} <= set(names)
+    assert "arith-elementwise-linalg-tensor" not in names  # that one is `all`
+    packs = toxfile.packs_named_by
+    assert packs("py312-arith-linalg", tmp_path) == ["arith", "linalg"]
+    assert packs("py312-all", tmp_path) == ["arith", "elementwise", "linalg", "tensor"]
+    assert packs("core", tmp_path) == packs("docs", tmp_path) == []
+
+
+def test_this_tox_env_installs_the_op_packs_its_name_lists():
+    # tox sets TOX_ENV_NAME; the name's factors say which packs it must have.
+    name = os.environ.get("TOX_ENV_NAME")
+    if name is None:
+        pytest.skip("not run by tox")
+    toxfile = load_toxfile()
+    packs = toxfile.op_packs(ROOT / "packages")
+    python = re.compile(r"py\d*")
+    factors = name.split("-")
+    if not all(f in {"core", "all", *packs} or python.fullmatch(f) for f in factors):
+        pytest.skip(f"{name} is not named by its op-packs")
+    expected = set(packs) if "all" in factors else set(factors) & set(packs)
+    installed = {ep.name for ep in importlib.metadata.entry_points(group="zerograd")}
+    assert installed == expected
+
+
+def test_pyenv_pythons_go_at_the_end_of_path_newest_first(tmp_path):
+    toxfile = load_toxfile()
+    for version in ("3.10.13", "3.12.1", "3.12.10", "2.7.18", "pypy3.10-7.3.17"):
+        (tmp_path / "versions" / version / "bin").mkdir(parents=True)
+    (tmp_path / "versions" / "3.12.1" / "envs" / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "versions" / "3.12").symlink_to(tmp_path / "versions" / "3.12.10")
+    bins = [str(tmp_path / "versions" / v / "bin") for v in ("3.12.10", "3.12.1")]
+    path = os.pathsep.join(["/usr/bin", bins[1]])
+    assert toxfile.path_with_pyenv(path, tmp_path).split(os.pathsep) == [
+        "/usr/bin",
+        bins[1],
+        bins[0],
+        str(tmp_path / "versions" / "3.10.13" / "bin"),
+        str(tmp_path / "versions" / "2.7.18" / "bin"),
+    ]
+    assert toxfile.path_with_pyenv("/usr/bin", tmp_path / "none") == "/usr/bin"
+
+
+def test_a_missing_program_skips_an_env_saying_how_to_install_it_but_fails_ci():
+    verdict = load_toxfile().missing_program_verdict
+    assert verdict(["dot"], "docs", ci=False) == (
+        "docs needs `dot`, not found on PATH (Graphviz's dot: apt install"
+        " graphviz, brew install graphviz or conda install graphviz); CI runs it"
+    )
+    assert "not found on PATH in CI" in verdict(["dot"], "docs", ci=True)
+
+
+def test_numpy_baseline_switches_off_every_optional_cpu_feature():
+    # The second CI run (tox -e cpu-baseline): numpy on its baseline code.
+    code = (
+        "import os, numpy\n"
+        "from numpy._core import _multiarray_umath as m\n"
+        "print(os.environ['NPY_DISABLE_CPU_FEATURES'])\n"
+        "print([f for f in m.__cpu_dispatch__ if m.__cpu_features__.get(f)])\n"
+    )
+    tool = ROOT / "tools" / "numpy_baseline.py"
+    result = subprocess.run(
+        [sys.executable, tool, sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    switched_off, still_on = result.stdout.splitlines()[-2:]
+    from numpy._core import _multiarray_umath as umath
+
+    assert switched_off.split() == list(umath.__cpu_dispatch__)
+    assert still_on == "[]"
+    assert "optional CPU features switched off" in result.stdout

@@ -1,4 +1,4 @@
-"""zerograd-elementwise: square and exp (the book's first ops), log, sin, cos, tanh, sqrt.
+"""zerograd-elementwise: square and exp (the book's first), log, sin, cos, tanh, sqrt.
 
 Each op is a Function subclass: backward on arrays (first order, fast) and
 backward_graph on Variables (any order; it uses the arithmetic operators, so
