@@ -504,3 +504,22 @@ def test_gradients_a_user_receives_share_no_memory(graph):
     if graph.seed is not None:
         arrays.append(graph.seed if graph.seed.base is None else graph.seed.base)
     assert_separate(arrays)
+
+
+@settings(max_examples=60, deadline=None)
+@given(graph=graphs())
+@bug_1_example(graph=BUG_1)
+def test_first_order_fast_path_matches_the_plain_path(graph):
+    # The first-order loop's speed tricks (sums added into in place, numpy
+    # scalars passed as they are) against the same gradients computed with
+    # create_graph=True, where gradients are Variables and nothing is in place.
+    graph = graph.fresh()
+    values, output = zerograd_graph(graph)
+    leaves = values[: len(graph.leaves)]
+    seed = graph.seed
+    fast = zerograd.grad(output, leaves, grad_outputs=seed)
+    plain = zerograd.grad(output, leaves, grad_outputs=seed, create_graph=True)
+    rtol = 1e-5 if graph.float32([seed]) else 1e-12  # rounding order may differ
+    for i, (f, p) in enumerate(zip(fast, plain, strict=True)):
+        assert f.dtype == p.data.dtype, f"leaf {i}"
+        np.testing.assert_allclose(f, p.data, rtol=rtol, atol=0, err_msg=f"leaf {i}")
