@@ -81,3 +81,40 @@ def test_array_hessian_vector_product():
     v = rng.standard_normal(3)
     hv = grad((g * v).sum(), x)
     np.testing.assert_allclose(hv, a @ v - np.sin(x.data) * v)
+
+
+def test_backward_with_create_graph_as_in_dezero():
+    # DeZero's step 33: y.backward(create_graph=True), then the gradient's own.
+    x = Variable(np.array(2.0))
+    y = f(x)
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Variable) and x.grad.data == 24.0  # 4x³ - 4x
+    gx = x.grad
+    x.cleargrad()
+    gx.backward()
+    assert x.grad == 44.0  # 12x² - 4
+
+
+def test_backward_with_create_graph_retains_and_accumulates_variables():
+    x = Variable(np.array([1.0, 3.0]))
+    t = x * x
+    y = t * x  # x³
+    y.backward(retain_grad=True, create_graph=True)
+    np.testing.assert_array_equal(t.grad.data, x.data)  # dy/dt = x
+    y.backward(create_graph=True)  # leaves accumulate: 2 * 3x²
+    np.testing.assert_array_equal(x.grad.data, 6 * x.data**2)
+    gx = x.grad
+    x.cleargrad()
+    gx.backward()  # seeded with ones: the gradient of the sum of 6x²
+    np.testing.assert_array_equal(x.grad, 12 * x.data)
+
+
+def test_second_derivatives_of_broadcast_products_are_summed_back():
+    # The backward loop sums gradients of broadcast inputs back with
+    # zerograd.ops.sum_to, so higher orders see the same shapes.
+    a0, b0 = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]]), np.array([0.3, -0.7, 1.1])
+    a, b = Variable(a0), Variable(b0)
+    (gb,) = grad(a * b * b, [b], create_graph=True)  # 2 a b, summed over rows
+    np.testing.assert_allclose(gb.data, (2 * a0 * b0).sum(axis=0), rtol=1e-15)
+    (hb,) = grad(gb * Variable(np.ones(3)), [b])  # d/db of sum_rows(2ab) = 2 sum(a)
+    np.testing.assert_allclose(hb, 2 * a0.sum(axis=0), rtol=1e-15)

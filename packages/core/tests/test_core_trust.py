@@ -353,3 +353,38 @@ def test_an_output_seeded_twice_and_reached_again_sums_every_share():
     z = Scale(2.0)(y)
     gx = grad([y, y, z], x)  # d/dx (y + y + 2y) = 4 * 2x
     assert gx == 24.0
+
+
+class BroadcastMul(Function):
+    """x0 * x1 with numpy's broadcasting; its backward returns gradients of the
+    output's shape, for the backward loop to sum back."""
+
+    def forward(self, x0, x1):
+        return x0 * x1
+
+    def backward(self, gy):
+        return gy * self.inputs[1].data, gy * self.inputs[0].data
+
+
+def test_the_loop_sums_a_broadcast_inputs_gradient_back_to_its_shape():
+    a = Variable(np.arange(6.0).reshape(2, 3))
+    b = Variable(np.array([1.0, 2.0, 3.0]))
+    c = Variable(np.array(2.0))
+    y = BroadcastMul()(BroadcastMul()(a, b), c)
+    y.backward()
+    # y = a * b * c: d/db sums a * c over the rows, d/dc sums a * b.
+    np.testing.assert_array_equal(a.grad, np.broadcast_to(b.data * 2.0, (2, 3)))
+    np.testing.assert_array_equal(b.grad, (a.data * 2.0).sum(axis=0))
+    assert c.grad == (a.data * b.data).sum()
+    assert b.grad.shape == (3,) and c.grad.shape == ()
+
+
+def test_a_gradient_no_broadcast_explains_names_the_op_input_and_shapes():
+    x = Variable(np.ones(3))
+    message = r"Returns\.backward returned a gradient of shape \(2,\) for input 0"
+    with pytest.raises(ValueError, match=message + r", whose shape is \(3,\)"):
+        Returns(np.ones(2))(x).backward()
+    z = Variable(np.ones((2, 1)))
+    with pytest.raises(ValueError, match=r"shape \(3, 2\) for input 0"):
+        Returns(np.ones((3, 2)))(z).backward()  # (2, 1) broadcasts to (2, 2), not it
+    assert x.grad is None and z.grad is None

@@ -2,9 +2,9 @@
 and sum_to and broadcast_to.
 
 Written as any third-party op-pack is: Function subclasses on numpy arrays and
-one hook that registers them. Binary ops broadcast like numpy, and each input's
-gradient is summed back to that input's own shape. Every op also defines
-backward_graph, so derivatives of any order go through it.
+one hook that registers them. Binary ops broadcast like numpy; zerograd's
+backward loop sums each input's gradient back to that input's own shape. Every
+op also defines backward_graph, so derivatives of any order go through it.
 """
 
 from __future__ import annotations
@@ -18,16 +18,6 @@ import zerograd
 from zerograd import Function
 from zerograd import Variable
 from zerograd import unbroadcast
-
-
-def _unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
-    """The gradient `g` of a broadcast result, summed back to an input's shape;
-    an array for array gradients, a Variable (through SumTo) for Variables."""
-    if g.shape == shape:
-        return g
-    if isinstance(g, Variable):
-        return SumTo(shape)(g)
-    return unbroadcast(g, shape)
 
 
 class SumTo(Function):
@@ -63,21 +53,18 @@ class BroadcastTo(Function):
 
 
 # Add, Sub and Neg never read their inputs' values, so one backward serves
-# arrays and Variables alike. Each binary backward first asks whether numpy
-# broadcast at all: most calls have equal shapes, and skip the reduction.
+# arrays and Variables alike. A gradient of a broadcast input comes back with
+# the output's shape: the backward loop sums it to the input's.
 
 
 class Add(Function):
-    """a + b, broadcasting as numpy does; gradients are summed back to each shape."""
+    """a + b, broadcasting as numpy does."""
 
     def forward(self, x0, x1):
         return x0 + x1
 
     def backward(self, gy):
-        s0, s1 = self.inputs[0].data.shape, self.inputs[1].data.shape
-        if s0 == s1:
-            return gy, gy
-        return _unbroadcast(gy, s0), _unbroadcast(gy, s1)
+        return gy, gy
 
     backward_graph = backward
 
@@ -89,10 +76,7 @@ class Sub(Function):
         return x0 - x1
 
     def backward(self, gy):
-        s0, s1 = self.inputs[0].data.shape, self.inputs[1].data.shape
-        if s0 == s1:
-            return gy, -gy
-        return _unbroadcast(gy, s0), _unbroadcast(-gy, s1)
+        return gy, -gy
 
     backward_graph = backward
 
@@ -105,13 +89,11 @@ class Mul(Function):
 
     def backward(self, gy):
         x0, x1 = self.inputs[0].data, self.inputs[1].data
-        if x0.shape == x1.shape:
-            return gy * x1, gy * x0
-        return _unbroadcast(gy * x1, x0.shape), _unbroadcast(gy * x0, x1.shape)
+        return gy * x1, gy * x0
 
     def backward_graph(self, gy):
         x0, x1 = self.inputs
-        return _unbroadcast(gy * x1, x0.shape), _unbroadcast(gy * x0, x1.shape)
+        return gy * x1, gy * x0
 
 
 class Div(Function):
@@ -122,17 +104,11 @@ class Div(Function):
 
     def backward(self, gy):
         x0, x1 = self.inputs[0].data, self.inputs[1].data
-        gx0 = gy / x1
-        gx1 = gy * (-x0 / x1**2)
-        if x0.shape == x1.shape:
-            return gx0, gx1
-        return _unbroadcast(gx0, x0.shape), _unbroadcast(gx1, x1.shape)
+        return gy / x1, gy * (-x0 / x1**2)
 
     def backward_graph(self, gy):
         x0, x1 = self.inputs
-        gx0 = gy / x1
-        gx1 = gy * (-x0 / x1**2)
-        return _unbroadcast(gx0, x0.shape), _unbroadcast(gx1, x1.shape)
+        return gy / x1, gy * (-x0 / x1**2)
 
 
 class Neg(Function):
@@ -159,12 +135,12 @@ class Pow(Function):
     def backward(self, gy):
         x = self.inputs[0].data
         c = self.c
-        return _unbroadcast(c * x ** _lowered(c) * gy, x.shape)
+        return c * x ** _lowered(c) * gy
 
     def backward_graph(self, gy):
         x = self.inputs[0]
         c = self.c
-        return _unbroadcast(c * x ** _lowered(c) * gy, x.shape)
+        return c * x ** _lowered(c) * gy
 
 
 def _lowered(c: Any) -> Any:
@@ -190,12 +166,10 @@ class ConstantBasePow(Function):
         return self.base**x
 
     def backward(self, gy):
-        gx = gy * self.outputs[0]().data * self._log_base()
-        return _unbroadcast(gx, self.inputs[0].shape)
+        return gy * self.outputs[0]().data * self._log_base()
 
     def backward_graph(self, gy):
-        gx = gy * self.outputs[0]() * self._log_base()
-        return _unbroadcast(gx, self.inputs[0].shape)
+        return gy * self.outputs[0]() * self._log_base()
 
     def _log_base(self):
         # d/dx b**x = b**x * log(b). Where b is 0, b**x is 0 for x > 0 and

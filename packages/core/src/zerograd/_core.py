@@ -186,7 +186,7 @@ class Variable:
 
     data: np.ndarray  # None only in a Variable made as a placeholder
     name: str | None
-    grad: np.ndarray | None
+    grad: Any  # an array, or a Variable after backward(create_graph=True)
     creator: Function | None
     generation: int
 
@@ -251,35 +251,44 @@ class Variable:
         """Forget the gradient, so that the next `backward()` starts from zero."""
         self.grad = None
 
-    def backward(self, retain_grad: bool = False) -> None:
-        """Fill `.grad` of every leaf this Variable depends on, with arrays.
+    def backward(self, retain_grad: bool = False, create_graph: bool = False) -> None:
+        """Fill `.grad` of every leaf this Variable depends on.
 
-        The seed is `self.grad` (an array of this Variable's shape), or ones.
-        Leaves accumulate across calls (call `cleargrad()` between them);
-        intermediate Variables keep their gradient of this call only when
-        `retain_grad` is true, else it is reset to None. Every gradient stored
-        is an array of its own. For gradients to differentiate again, see
-        `zerograd.grad`.
+        The seed is `self.grad` (of this Variable's shape), or ones. Leaves
+        accumulate across calls (call `cleargrad()` between them); intermediate
+        Variables keep their gradient of this call only when `retain_grad` is
+        true, else it is reset to None. Every gradient stored is an array of its
+        own; with `create_graph`, as in DeZero, gradients are Variables with a
+        graph of their own, to differentiate again (`x.grad.backward()`).
         """
         if self.data is None:
             raise ValueError("backward() needs data, but this Variable's data is None")
+        seed: Any
         if self.grad is None:
             seed, own = np.ones_like(self.data), True
         else:
-            seed, own = _checked_seed(self.grad, self, "the seed self.grad"), False
+            seed = _checked_seed(_data(self.grad), self, "the seed self.grad")
+            own = False
+        if create_graph:
+            seed = as_variable(self.grad if isinstance(self.grad, Variable) else seed)
         if self.creator is None:
             # A leaf (or an output made under no_grad): d self / d self = 1.
             self.grad = seed
             return
         leaves, passed, retained = _gradients(
-            [(self, seed, own)], False, None if retain_grad else frozenset()
+            [(self, seed, own)], create_graph, None if retain_grad else frozenset()
         )
         for y in passed:
             y.grad = retained.get(y)
         # Leaves accumulate across backward calls, out of place: the array a
         # user holds from an earlier call is never written to.
         for x, gx in leaves.items():
-            x.grad = gx if x.grad is None else _array(x.grad + gx)
+            if x.grad is None:
+                x.grad = gx
+            elif create_graph:
+                x.grad = as_variable(x.grad) + gx
+            else:
+                x.grad = _array(_data(x.grad) + gx)
 
 
 def _gradients(
@@ -391,11 +400,7 @@ def _gradients(
                     # Numpy scalars (0-d results) pass as they are, for speed;
                     # they become arrays when stored.
                     if gx.shape != x.data.shape:
-                        raise ValueError(
-                            f"{type(f).__name__}.backward returned a gradient of shape"
-                            f" {gx.shape} for input {list(inputs).index(x)}, whose"
-                            f" shape is {x.data.shape}"
-                        )
+                        gx = _summed_to_input(f, x, gx, create_graph)
                     previous = grads.get(x)
                     if previous is None:
                         grads[x] = gx
@@ -419,6 +424,35 @@ def _gradients(
             if x not in own:
                 grads[x] = _copy(g)
     return grads, passed, retained
+
+
+def _summed_to_input(f: Function, x: Variable, gx: Any, create_graph: bool) -> Any:
+    # As PyTorch's engine does (validate_outputs): the gradient of an input that
+    # an op broadcast is summed back to the input's shape here, so that binary
+    # ops need not; any other shape is the op's mistake.
+    shape = x.data.shape
+    try:
+        reducible = np.broadcast_shapes(shape, gx.shape) == gx.shape
+    except ValueError:
+        reducible = False
+    if not reducible:
+        raise ValueError(
+            f"{type(f).__name__}.backward returned a gradient of shape {gx.shape}"
+            f" for input {f.inputs.index(x)}, whose shape is {shape}; a gradient"
+            f" has its input's shape, or a shape the input broadcasts to (then it"
+            f" is summed back)"
+        )
+    if create_graph:  # a sum recorded in the graph: zerograd-arith's sum_to
+        return _op("sum_to")(gx, shape)
+    return unbroadcast(gx, shape)
+
+
+def _op(name: str) -> Callable[..., Any]:
+    # The core has no op of its own: it looks up the registered one.
+    from zerograd import ops
+
+    function: Callable[..., Any] = getattr(ops, name)
+    return function
 
 
 def _copy(g: Any) -> np.ndarray:

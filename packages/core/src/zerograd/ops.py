@@ -7,12 +7,12 @@ is looked up. The module's own names start with "_": an op name never does,
 and `import *` gives the ops only.
 """
 
-from typing import Any as _Any
+import typing as _typing
 
 from zerograd._plugins import _host
 
 
-def __getattr__(name: str) -> _Any:
+def __getattr__(name: str) -> _typing.Any:
     if name == "__all__":  # `from zerograd.ops import *`: every registered op
         return __dir__()
     return _host.missing_op(name)

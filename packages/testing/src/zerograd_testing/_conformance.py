@@ -186,9 +186,9 @@ def conformance_tests(
             gradcheck(lambda v: call(info, *[v] * n), x)
             v = Variable(x)
             call(info, *[v] * n).backward()
-            once = v.grad.copy()  # type: ignore[union-attr]
+            once = v.grad.copy()
             call(info, *[v] * n).backward()
-            np.testing.assert_allclose(v.grad, 2 * once, err_msg=f"{op_name}")  # type: ignore[arg-type]
+            np.testing.assert_allclose(v.grad, 2 * once, err_msg=f"{op_name}")
 
     Conformance.__name__ = Conformance.__qualname__ = f"Conformance[{plugin}]"
     return Conformance
