@@ -4,6 +4,7 @@ and numerical differentiation."""
 import numpy as np
 import pytest
 
+import zerograd
 from zerograd import Variable
 from zerograd import grad
 from zerograd import numerical_diff
@@ -118,3 +119,42 @@ def test_second_derivatives_of_broadcast_products_are_summed_back():
     np.testing.assert_allclose(gb.data, (2 * a0 * b0).sum(axis=0), rtol=1e-15)
     (hb,) = grad(gb * Variable(np.ones(3)), [b])  # d/db of sum_rows(2ab) = 2 sum(a)
     np.testing.assert_allclose(hb, 2 * a0.sum(axis=0), rtol=1e-15)
+
+
+class Sinh(zerograd.Function):
+    """A one-rule op of a user's own: the rule serves every order."""
+
+    def forward(self, x):
+        return np.sinh(x)
+
+    def vjp(self, xp, x, gy):
+        return (xp.exp(x) + xp.exp(-x)) / 2 * gy
+
+
+class Tanh2(zerograd.Function):
+    reads = "outputs"
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def vjp(self, xp, y, gy):
+        return (1 - y * y) * gy
+
+
+def test_one_rule_gives_derivatives_of_every_order():
+    x0 = np.array([0.5, -1.25])
+    x = Variable(x0)
+    g1 = grad(Sinh()(x), x, create_graph=True)
+    g2 = grad(g1, x, create_graph=True)
+    g3 = grad(g2, x)
+    np.testing.assert_allclose(g1.data, np.cosh(x0), rtol=1e-15)
+    np.testing.assert_allclose(g2.data, np.sinh(x0), rtol=1e-14)
+    np.testing.assert_allclose(g3, np.cosh(x0), rtol=1e-14)
+
+
+def test_a_rule_reading_outputs_gets_output_variables_at_higher_order():
+    x0 = np.array([0.3, 0.9])
+    x = Variable(x0)
+    g2 = grad(grad(Tanh2()(x), x, create_graph=True), x)
+    t = np.tanh(x0)
+    np.testing.assert_allclose(g2, -2 * t * (1 - t * t), rtol=1e-14)  # closed form

@@ -137,4 +137,7 @@ def test_random_graphs_match_autograd_and_numerical(tree, shapes, dtype, data):
         got = np.zeros(shape, dtype) if v.grad is None else v.grad
         assert got.shape == shape and got.dtype == dtype
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
-    gradcheck(lambda a, b: build(tree, ops, a, b), x_values, y_values, rtol=1e-4)
+    # Central differences are a second oracle only where the function is well
+    # conditioned: cos(x**27) near x = 1.5 turns over faster than eps resolves.
+    if max(np.abs(expected_x).max(), np.abs(expected_y).max()) < 1e3:
+        gradcheck(lambda a, b: build(tree, ops, a, b), x_values, y_values, rtol=1e-4)

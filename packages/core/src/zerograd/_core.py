@@ -489,16 +489,45 @@ def _not_numeric(f: Function, gx: Any) -> TypeError:
 
 
 def _backward_graph(f: Function, gys: list[Any]) -> Any:
+    if hasattr(f, "vjp"):
+        return _vjp(f, gys, create_graph=True)
     backward_graph = getattr(f, "backward_graph", None)
     if backward_graph is None:
         name = type(f).__name__
         raise TypeError(
             f"{name} supports first-order gradients only: its backward works on"
             f" arrays, so its gradient cannot be differentiated again. Define"
-            f" {name}.backward_graph(*gys), the same derivative written with"
-            f" zerograd ops on Variables, to support create_graph=True"
+            f" {name}.vjp(xp, ..., *gys) instead of backward, the derivative"
+            f" written once against the namespace xp (see zerograd.Function), to"
+            f" support derivatives of any order"
         )
     return backward_graph(*gys)
+
+
+def _vjp(f: Function, gys: Sequence[Any], create_graph: bool) -> Any:
+    # The engine, not the op, picks what the rule computes with: numpy and
+    # arrays at first order; zerograd's ops and Variables where the gradient's
+    # own graph is recorded, so that one rule serves every order.
+    reads = f.reads
+    if reads == "inputs":
+        saved: Sequence[Any] = f.inputs if create_graph else [x.data for x in f.inputs]
+    elif reads == "outputs":
+        outputs = []
+        for ref in f.outputs:
+            y = ref()
+            if y is None:
+                raise RuntimeError(
+                    f"{type(f).__name__}'s derivative reads its outputs, but one"
+                    f" of them was dropped before backward; keep every output"
+                )
+            outputs.append(y if create_graph else y.data)
+        saved = outputs
+    else:
+        saved = ()
+    xp: Any = np
+    if create_graph:
+        from zerograd import ops as xp
+    return f.vjp(xp, *saved, *gys)
 
 
 def _variables(value: Any) -> list[Variable]:
@@ -645,17 +674,24 @@ _new_variable = object.__new__  # an output's data is checked above, not again
 
 
 class Function:
-    """An op: subclass it with `forward` on arrays and `backward` on gradients.
+    """An op: subclass it with `forward` on arrays and its derivative.
 
-    `backward(*gys)` reads its inputs as `self.inputs[i].data` and its outputs
-    as `self.outputs[i]()`, and returns one gradient per input (None for an
-    input that gets none). A Function instance is one node of one graph.
+    `forward(*xs)` takes the inputs' arrays and returns one array or a tuple.
+    The derivative is stated once, as a rule `vjp(xp, *read, *gys)` returning
+    one gradient per input (None for an input that gets none), written with
+    `xp` (`xp.cos(x) * gy`) and operators. `read` is what the class attribute
+    `reads` names: "inputs" (the default), "outputs" or "nothing". At first
+    order xp is numpy and the values arrays; where the gradient's graph is
+    recorded (`create_graph=True`) xp is `zerograd.ops` and they are Variables,
+    so one rule gives derivatives of any order.
 
-    To support higher-order derivatives (`zerograd.grad(..., create_graph=True)`)
-    an op also defines `backward_graph(*gys)`: the same derivative written with
-    zerograd ops on Variables (`self.inputs[i]`, `self.outputs[i]()`, and the
-    Variables gys), so that it is recorded in a graph of its own.
+    The book's style works too: `backward(*gys)` on arrays, reading
+    `self.inputs[i].data` or `self.outputs[i]().data` (first order only). Each
+    call of a Function instance is one node of a graph.
     """
+
+    # What the derivative rule reads: "inputs", "outputs" or "nothing".
+    reads = "inputs"
 
     # Class-level defaults, so that subclasses whose __init__ does not call
     # super().__init__() (as the book's Pow) still work.
@@ -733,6 +769,7 @@ class Function:
         # loose callables so that no subclass breaks the base's signature.
         forward: Callable[..., Any]
         backward: Callable[..., Any]
+        vjp: Callable[..., Any]  # defined by the ops that state a rule
     else:
 
         def forward(self, *xs):
@@ -740,9 +777,47 @@ class Function:
             raise NotImplementedError(f"{type(self).__name__} must define forward")
 
         def backward(self, *gys):
-            """One gradient per input (or None) from one gradient per output."""
-            raise NotImplementedError(f"{type(self).__name__} must define backward")
+            """One gradient per input (or None) from one gradient per output,
+            on arrays; an op with a vjp rule gets it made from that."""
+            raise NotImplementedError(
+                f"{type(self).__name__} must define its derivative: vjp (any"
+                f" order) or backward (first order)"
+            )
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.reads not in _READS:
+            raise TypeError(
+                f"{cls.__name__}.reads is {cls.reads!r}: it says what the derivative"
+                f" reads, one of {', '.join(map(repr, _READS))}"
+            )
+        if "vjp" in vars(cls) and "backward" not in vars(cls):
+            # The first-order backward the loop calls: the rule on arrays, with
+            # one unary case spelled out (W1's ops), as it is most of them.
+            cls.backward = _FIRST_ORDER[cls.reads]
+
+
+def _backward_reading_inputs(f: Function, *gys: Any) -> Any:
+    inputs = f.inputs
+    if len(inputs) == 1 and len(gys) == 1:
+        return f.vjp(np, inputs[0].data, gys[0])
+    return f.vjp(np, *[x.data for x in inputs], *gys)
+
+
+def _backward_reading_outputs(f: Function, *gys: Any) -> Any:
+    return _vjp(f, gys, create_graph=False)
+
+
+def _backward_reading_nothing(f: Function, *gys: Any) -> Any:
+    return f.vjp(np, *gys)
+
+
+_FIRST_ORDER = {
+    "inputs": _backward_reading_inputs,
+    "outputs": _backward_reading_outputs,
+    "nothing": _backward_reading_nothing,
+}
+_READS = tuple(_FIRST_ORDER)
 
 # What makes a Function instance a node; the rest (an op's settings, such as
 # Pow's exponent) a new node of the same op starts from.

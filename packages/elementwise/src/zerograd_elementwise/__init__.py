@@ -1,10 +1,10 @@
 """zerograd-elementwise: square and exp (the book's first), log, sin, cos, tanh, sqrt.
 
-Each op is a Function subclass: backward on arrays (first order, fast) and
-backward_graph on Variables (any order; it uses the arithmetic operators, so
-higher orders need zerograd-arith). The hook at the bottom registers them.
-Backward reuses the forward output where the derivative is written in it (exp,
-tanh, sqrt), as it is already computed.
+Each op states its derivative once, as a rule `vjp(xp, x or y, gy)` written with
+the namespace xp: numpy at first order, zerograd's ops where a derivative of
+higher order is recorded (the operators there need zerograd-arith). An op whose
+derivative is written in its output (exp, tanh, sqrt) reads the output, already
+computed. The hook at the bottom registers them.
 """
 
 import numpy as np
@@ -19,26 +19,20 @@ class Square(Function):
     def forward(self, x):
         return x**2
 
-    def backward(self, gy):
-        x = self.inputs[0].data
+    def vjp(self, xp, x, gy):
         return 2 * x * gy
-
-    def backward_graph(self, gy):
-        return 2 * self.inputs[0] * gy
 
 
 class Exp(Function):
     """eˣ, elementwise: d/dx = eˣ."""
 
+    reads = "outputs"
+
     def forward(self, x):
         return np.exp(x)
 
-    def backward(self, gy):
-        y = self.outputs[0]().data
+    def vjp(self, xp, y, gy):
         return y * gy
-
-    def backward_graph(self, gy):
-        return self.outputs[0]() * gy
 
 
 class Log(Function):
@@ -47,12 +41,8 @@ class Log(Function):
     def forward(self, x):
         return np.log(x)
 
-    def backward(self, gy):
-        x = self.inputs[0].data
+    def vjp(self, xp, x, gy):
         return gy / x
-
-    def backward_graph(self, gy):
-        return gy / self.inputs[0]
 
 
 class Sin(Function):
@@ -61,12 +51,8 @@ class Sin(Function):
     def forward(self, x):
         return np.sin(x)
 
-    def backward(self, gy):
-        x = self.inputs[0].data
-        return np.cos(x) * gy
-
-    def backward_graph(self, gy):
-        return Cos()(self.inputs[0]) * gy
+    def vjp(self, xp, x, gy):
+        return xp.cos(x) * gy
 
 
 class Cos(Function):
@@ -75,41 +61,32 @@ class Cos(Function):
     def forward(self, x):
         return np.cos(x)
 
-    def backward(self, gy):
-        x = self.inputs[0].data
-        return -np.sin(x) * gy
-
-    def backward_graph(self, gy):
-        return -Sin()(self.inputs[0]) * gy
+    def vjp(self, xp, x, gy):
+        return -xp.sin(x) * gy
 
 
 class Tanh(Function):
     """tanh x, elementwise: d/dx = 1 - tanh² x."""
 
+    reads = "outputs"
+
     def forward(self, x):
         return np.tanh(x)
 
-    def backward(self, gy):
-        y = self.outputs[0]().data
-        return (1 - y * y) * gy
-
-    def backward_graph(self, gy):
-        y = self.outputs[0]()
+    def vjp(self, xp, y, gy):
         return (1 - y * y) * gy
 
 
 class Sqrt(Function):
     """√x, elementwise, for x > 0: d/dx = 1 / (2√x)."""
 
+    reads = "outputs"
+
     def forward(self, x):
         return np.sqrt(x)
 
-    def backward(self, gy):
-        y = self.outputs[0]().data
+    def vjp(self, xp, y, gy):
         return gy / (2 * y)
-
-    def backward_graph(self, gy):
-        return gy / (2 * self.outputs[0]())
 
 
 @zerograd.hookimpl
