@@ -224,7 +224,8 @@ def test_array_base_pow_sums_gradient_to_the_exponent_shape(x_shape, b_shape):
 
 def derivatives(f, x, n):
     """The first n derivatives of f at x (of the sum of f's elements), each
-    through zerograd.grad(..., create_graph=True), that is backward_graph."""
+    through zerograd.grad(..., create_graph=True), that is the vjp rules on
+    zerograd's ops."""
     found, g = [], f(x)
     for _ in range(n):
         g = grad(g, x, create_graph=True)

@@ -85,23 +85,29 @@ class Cube(Function):
     def forward(self, x):
         return x**3
 
-    def backward(self, gy):
-        return 3 * self.inputs[0].data ** 2 * gy
-
-    def backward_graph(self, gy):
-        return 3 * self.inputs[0] ** 2 * gy
+    def vjp(self, xp, x, gy):
+        return 3 * x**2 * gy
 
 
-class CubeWrongSecondOrder(Cube):
-    def backward_graph(self, gy):
-        return 3 * self.inputs[0] * gy  # right value only at x = 1
+class CubeDetached(Cube):
+    def vjp(self, xp, x, gy):
+        x = x.data if isinstance(x, Variable) else x  # a constant: 2nd order wrong
+        return 3 * x**2 * gy
+
+
+class CubeBranching(Cube):
+    def vjp(self, xp, x, gy):
+        c = 3 if xp is np else 2  # first order and higher orders disagree
+        return c * x**2 * gy
 
 
 @pytest.mark.requires("zerograd-arith")
-def test_gradgradcheck_passes_and_catches_wrong_backward_graph():
+def test_gradgradcheck_passes_and_catches_wrong_second_orders():
     assert gradgradcheck(Cube, np.array([0.5, -1.5, 2.0]))
-    with pytest.raises(GradcheckError, match=r"CubeWrongSecondOrder: for input 0"):
-        gradgradcheck(CubeWrongSecondOrder, np.array([0.5, -1.5, 2.0]))
+    with pytest.raises(GradcheckError, match=r"the gradient of CubeDetached"):
+        gradgradcheck(CubeDetached, np.array([0.5, -1.5, 2.0]))
+    with pytest.raises(GradcheckError, match=r"CubeBranching: for input 0"):
+        gradgradcheck(CubeBranching, np.array([0.5, -1.5, 2.0]))
 
 
 def test_gradgradcheck_names_a_first_order_only_op():
@@ -184,7 +190,7 @@ def test_conformance_suite_passes_a_good_pack(pytester):
         )
     )
     result = pytester.runpytest_subprocess("-v", "-rs", "-p", "no:cacheprovider")
-    # seeds-style ops, without backward_graph: their second order is skipped
+    # ops in the book's style, without a vjp rule: their second order is skipped
     result.assert_outcomes(passed=2 * 3 + 2 * 2 + 3 * 2, skipped=2)
     result.stdout.fnmatch_lines(["*Cube supports first-order gradients only*"])
     result.stdout.fnmatch_lines(["zerograd plugins: *"])

@@ -1,10 +1,10 @@
 """zerograd-arith: add, sub, mul, div, neg and pow, with Variable's operators,
 and sum_to and broadcast_to.
 
-Written as any third-party op-pack is: Function subclasses on numpy arrays and
-one hook that registers them. Binary ops broadcast like numpy; zerograd's
-backward loop sums each input's gradient back to that input's own shape. Every
-op also defines backward_graph, so derivatives of any order go through it.
+Written as any third-party op-pack is: Function subclasses, each with forward on
+numpy arrays and its derivative stated once (vjp, for every order), and one hook
+that registers them. Binary ops broadcast like numpy; zerograd's backward loop
+sums each input's gradient back to that input's own shape.
 """
 
 from __future__ import annotations
@@ -23,21 +23,23 @@ from zerograd import unbroadcast
 class SumTo(Function):
     """x summed over leading and size-1 axes down to `shape`."""
 
+    reads = "nothing"
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
     def forward(self, x):
+        self.x_shape = x.shape
         return unbroadcast(x, self.shape)
 
-    def backward(self, gy):
-        return np.array(np.broadcast_to(gy, self.inputs[0].shape))
-
-    def backward_graph(self, gy):
-        return BroadcastTo(self.inputs[0].shape)(gy)
+    def vjp(self, xp, gy):
+        return xp.broadcast_to(gy, self.x_shape)
 
 
 class BroadcastTo(Function):
     """x repeated along new leading and size-1 axes up to `shape`."""
+
+    reads = "nothing"
 
     def __init__(self, shape):
         self.shape = tuple(shape)
@@ -45,40 +47,37 @@ class BroadcastTo(Function):
     def forward(self, x):
         return np.array(np.broadcast_to(x, self.shape))
 
-    def backward(self, gy):
-        return unbroadcast(gy, self.inputs[0].shape)
-
-    def backward_graph(self, gy):
-        return SumTo(self.inputs[0].shape)(gy)
+    def vjp(self, xp, gy):
+        return gy  # of the broadcast shape: the backward loop sums it back
 
 
-# Add, Sub and Neg never read their inputs' values, so one backward serves
-# arrays and Variables alike. A gradient of a broadcast input comes back with
-# the output's shape: the backward loop sums it to the input's.
+# Each op states its derivative once, as a rule on the namespace xp (numpy at
+# first order, zerograd.ops at higher orders). A gradient of a broadcast input
+# comes back with the output's shape: the backward loop sums it to the input's.
 
 
 class Add(Function):
     """a + b, broadcasting as numpy does."""
 
+    reads = "nothing"
+
     def forward(self, x0, x1):
         return x0 + x1
 
-    def backward(self, gy):
+    def vjp(self, xp, gy):
         return gy, gy
-
-    backward_graph = backward
 
 
 class Sub(Function):
     """a - b, broadcasting as numpy does."""
 
+    reads = "nothing"
+
     def forward(self, x0, x1):
         return x0 - x1
 
-    def backward(self, gy):
+    def vjp(self, xp, gy):
         return gy, -gy
-
-    backward_graph = backward
 
 
 class Mul(Function):
@@ -87,12 +86,7 @@ class Mul(Function):
     def forward(self, x0, x1):
         return x0 * x1
 
-    def backward(self, gy):
-        x0, x1 = self.inputs[0].data, self.inputs[1].data
-        return gy * x1, gy * x0
-
-    def backward_graph(self, gy):
-        x0, x1 = self.inputs
+    def vjp(self, xp, x0, x1, gy):
         return gy * x1, gy * x0
 
 
@@ -102,25 +96,20 @@ class Div(Function):
     def forward(self, x0, x1):
         return x0 / x1
 
-    def backward(self, gy):
-        x0, x1 = self.inputs[0].data, self.inputs[1].data
-        return gy / x1, gy * (-x0 / x1**2)
-
-    def backward_graph(self, gy):
-        x0, x1 = self.inputs
+    def vjp(self, xp, x0, x1, gy):
         return gy / x1, gy * (-x0 / x1**2)
 
 
 class Neg(Function):
     """-x."""
 
+    reads = "nothing"
+
     def forward(self, x):
         return -x
 
-    def backward(self, gy):
+    def vjp(self, xp, gy):
         return -gy
-
-    backward_graph = backward
 
 
 class Pow(Function):
@@ -132,15 +121,8 @@ class Pow(Function):
     def forward(self, x):
         return x**self.c
 
-    def backward(self, gy):
-        x = self.inputs[0].data
-        c = self.c
-        return c * x ** _lowered(c) * gy
-
-    def backward_graph(self, gy):
-        x = self.inputs[0]
-        c = self.c
-        return c * x ** _lowered(c) * gy
+    def vjp(self, xp, x, gy):
+        return self.c * x ** _lowered(self.c) * gy
 
 
 def _lowered(c: Any) -> Any:
@@ -159,31 +141,29 @@ class ConstantBasePow(Function):
     """b ** x for a constant base b (a number or an array, broadcasting): the op
     behind `2 ** x`."""
 
+    reads = "outputs"
+
     def __init__(self, base):
         self.base = base
 
     def forward(self, x):
         return self.base**x
 
-    def backward(self, gy):
-        return gy * self.outputs[0]().data * self._log_base()
+    def vjp(self, xp, y, gy):
+        return gy * y * _log(self.base)
 
-    def backward_graph(self, gy):
-        return gy * self.outputs[0]() * self._log_base()
 
-    def _log_base(self):
-        # d/dx b**x = b**x * log(b). Where b is 0, b**x is 0 for x > 0 and
-        # log(b) is -inf: the product is 0 (b**x is constant there), so log(b)
-        # is taken as 0, as autograd does. A negative base has no real log:
-        # NaN, as numpy's log gives. math.log keeps a Python base a Python
-        # float, which does not widen float32 gradients to float64 (NEP 50);
-        # np.log serves numpy bases.
-        base = self.base
-        if isinstance(base, (int, float)):
-            if base > 0:
-                return math.log(base)
-            return 0.0 if base == 0 else math.nan
-        return np.log(np.where(base == 0, 1, base))
+def _log(base: Any) -> Any:
+    # d/dx b**x = b**x * log(b). Where b is 0, b**x is 0 for x > 0 and log(b)
+    # is -inf: the product is 0 (b**x is constant there), so log(b) is taken as
+    # 0, as autograd does. A negative base has no real log: NaN, as numpy's log
+    # gives. math.log keeps a Python base a Python float, which does not widen
+    # float32 gradients to float64 (NEP 50); np.log serves numpy bases.
+    if isinstance(base, (int, float)):
+        if base > 0:
+            return math.log(base)
+        return 0.0 if base == 0 else math.nan
+    return np.log(np.where(base == 0, 1, base))
 
 
 def _constant(c: Any, role: str) -> Any:

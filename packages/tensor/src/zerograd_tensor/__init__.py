@@ -1,9 +1,10 @@
 """zerograd-tensor: ops on arrays as wholes, and the Variable methods of a numpy user.
 
-reshape, transpose (x.T), sum, matmul (@) and indexing (x[key]). Each op has
-backward on arrays and backward_graph on Variables, so derivatives of any order
-go through it. Higher orders through sum need broadcast_to, which lives in
-zerograd-arith with sum_to (see docs/higher-order.md for why).
+reshape, transpose (x.T), sum, matmul (@) and indexing (x[key]). Each op states
+its derivative once, as a rule on the namespace xp (numpy at first order,
+zerograd.ops at higher orders), so derivatives of any order go through it.
+Higher orders through sum need broadcast_to, which lives in zerograd-arith with
+sum_to (see docs/higher-order.md for why).
 """
 
 import operator
@@ -16,39 +17,36 @@ from zerograd import Variable
 
 
 class Reshape(Function):
+    reads = "nothing"
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
     def forward(self, x):
+        self.x_shape = x.shape
         return x.reshape(self.shape)
 
-    def backward(self, gy):
-        return gy.reshape(self.inputs[0].shape)
-
-    def backward_graph(self, gy):
-        return Reshape(self.inputs[0].shape)(gy)
+    def vjp(self, xp, gy):
+        return xp.reshape(gy, self.x_shape)
 
 
 class Transpose(Function):
     """x with its axes permuted by `axes` (None: reversed), as np.transpose."""
 
+    reads = "nothing"
+
     def __init__(self, axes=None):
         self.axes = None if axes is None else _integers(axes)
 
     def forward(self, x):
-        return np.transpose(x, _permutation(self.axes, x.shape))
+        # From this input's shape, on every call: an axis such as -1 means a
+        # different axis for each number of axes.
+        axes = _permutation(self.axes, x.shape)
+        self.inverse = None if axes is None else tuple(int(i) for i in np.argsort(axes))
+        return np.transpose(x, axes)
 
-    def _inverse(self):
-        # From the input's shape on every call, not stored: an axis such as -1
-        # means a different axis for each number of axes.
-        axes = _permutation(self.axes, self.inputs[0].shape)
-        return None if axes is None else tuple(int(i) for i in np.argsort(axes))
-
-    def backward(self, gy):
-        return np.transpose(gy, self._inverse())
-
-    def backward_graph(self, gy):
-        return Transpose(self._inverse())(gy)
+    def vjp(self, xp, gy):
+        return xp.transpose(gy, self.inverse)
 
 
 def _integers(axes):
@@ -93,33 +91,23 @@ def _permutation(axes, shape):
 
 
 class Sum(Function):
+    reads = "nothing"
+
     def __init__(self, axis=None, keepdims=False):
         self.axis = axis
         self.keepdims = keepdims
 
     def forward(self, x):
+        self.x_shape = x.shape
         return x.sum(axis=self.axis, keepdims=self.keepdims)
 
-    def _kept_shape(self):
-        # gy with the summed axes back as size 1, ready to broadcast.
-        shape = self.inputs[0].shape
-        if self.keepdims:
-            return None
+    def vjp(self, xp, gy):
+        # gy with the summed axes back as size 1, then broadcast to x's shape.
+        shape = self.x_shape
         axes = range(len(shape)) if self.axis is None else np.atleast_1d(self.axis)
-        kept = list(shape)
-        for axis in axes:
-            kept[axis % len(shape)] = 1
-        return tuple(kept)
-
-    def backward(self, gy):
-        kept = self._kept_shape()
-        gy = gy if kept is None else gy.reshape(kept)
-        return np.array(np.broadcast_to(gy, self.inputs[0].shape))
-
-    def backward_graph(self, gy):
-        kept = self._kept_shape()
-        gy = gy if kept is None else Reshape(kept)(gy)
-        return zerograd.ops.broadcast_to(gy, self.inputs[0].shape)
+        summed = {int(axis) % len(shape) for axis in axes}
+        kept = tuple(1 if i in summed else n for i, n in enumerate(shape))
+        return xp.broadcast_to(xp.reshape(gy, kept), shape)
 
 
 class MatMul(Function):
@@ -128,72 +116,47 @@ class MatMul(Function):
     def forward(self, a, b):
         return np.matmul(a, b)
 
-    def backward(self, gy):
-        a, b = self.inputs[0].data, self.inputs[1].data
-        return _matmul_grads(a, b, gy, _ARRAYS)
-
-    def backward_graph(self, gy):
-        a, b = self.inputs
-        return _matmul_grads(a, b, gy, _VARIABLES)
-
-
-class _Namespace:
-    def __init__(self, matmul, swap, reshape, sum_to):
-        self.matmul, self.swap, self.reshape, self.sum_to = (
-            matmul,
-            swap,
-            reshape,
-            sum_to,
-        )
+    def vjp(self, xp, a, b, gy):
+        # Promote 1-D operands to matrices as numpy does, then ga = gy @ bᵀ and
+        # gb = aᵀ @ gy; a promoted axis is dropped again, and the backward loop
+        # sums broadcast stack axes back.
+        a2 = xp.reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
+        b2 = xp.reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
+        stack = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        gy2 = xp.reshape(gy, (*stack, a2.shape[-2], b2.shape[-1]))
+        ga = xp.matmul(gy2, _swap_last(xp, b2))
+        gb = xp.matmul(_swap_last(xp, a2), gy2)
+        if a.ndim == 1:
+            ga = xp.reshape(ga, ga.shape[:-2] + ga.shape[-1:])
+        if b.ndim == 1:
+            gb = xp.reshape(gb, gb.shape[:-1])
+        return ga, gb
 
 
-def _swap_axes(x):
+def _swap_last(xp, x):
     axes = list(range(x.ndim))
     axes[-2], axes[-1] = axes[-1], axes[-2]
-    return Transpose(axes)(x)
-
-
-# One formula for matmul's gradients, run on arrays or on Variables.
-_ARRAYS = _Namespace(
-    np.matmul, lambda x: np.swapaxes(x, -1, -2), np.reshape, zerograd.unbroadcast
-)
-_VARIABLES = _Namespace(
-    lambda a, b: MatMul()(a, b),
-    _swap_axes,
-    lambda x, shape: Reshape(shape)(x),
-    lambda x, shape: x if x.shape == shape else zerograd.ops.sum_to(x, shape),
-)
-
-
-def _matmul_grads(a, b, gy, xp):
-    # Promote 1-D operands to matrices as numpy does, then the matrix formulas
-    # ga = gy @ b^T, gb = a^T @ gy, summed over broadcast stack axes.
-    a2 = xp.reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
-    b2 = xp.reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
-    stack = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-    gy2 = xp.reshape(gy, (*stack, a2.shape[-2], b2.shape[-1]))
-    ga = xp.sum_to(xp.matmul(gy2, xp.swap(b2)), a2.shape)
-    gb = xp.sum_to(xp.matmul(xp.swap(a2), gy2), b2.shape)
-    return xp.reshape(ga, a.shape), xp.reshape(gb, b.shape)
+    return xp.transpose(x, axes)
 
 
 class GetItem(Function):
+    reads = "nothing"
+
     def __init__(self, key):
         self.key = key
 
     def forward(self, x):
+        self.x_shape = x.shape
         return np.array(x[self.key])
 
-    def backward(self, gy):
-        x = self.inputs[0]
-        return _scatter_add(self.key, x.shape, gy)
-
-    def backward_graph(self, gy):
-        return GetItemGrad(self.key, self.inputs[0].shape)(gy)
+    def vjp(self, xp, gy):
+        return GetItemGrad(self.key, self.x_shape)(gy)  # an op: for every order
 
 
 class GetItemGrad(Function):
     """The gradient of x[key]: gy added into zeros of x's shape at key."""
+
+    reads = "nothing"
 
     def __init__(self, key, shape):
         self.key = key
@@ -202,11 +165,8 @@ class GetItemGrad(Function):
     def forward(self, gy):
         return _scatter_add(self.key, self.shape, gy)
 
-    def backward(self, ggx):
-        return np.array(ggx[self.key])
-
-    def backward_graph(self, ggx):
-        return GetItem(self.key)(ggx)
+    def vjp(self, xp, ggx):
+        return ggx[self.key]  # indexing, on arrays and Variables alike
 
 
 def _scatter_add(key, shape, gy):

@@ -102,7 +102,7 @@ def conformance_tests(
 
     For each op: gradients against numerical ones at random points of the op's
     domain for each shape, second derivatives where the op supports them
-    (backward_graph), float32 and float64 kept, no graph under no_grad, the
+    (a vjp rule), float32 and float64 kept, no graph under no_grad, the
     graph freed with its output, and a Variable used twice accumulating.
     Random points come from the `zerograd_rng` fixture (`--zerograd-seed`).
     `skip` names ops to leave out (test those yourself).
@@ -125,7 +125,7 @@ def conformance_tests(
                 gradgradcheck(lambda *vs: call(info, *vs), *xs)
             except (TypeError, AttributeError) as error:
                 message = str(error)
-                # An op without backward_graph, or a higher order that needs an
+                # An op without a vjp rule, or a higher order that needs an
                 # op-pack not installed (its message says which): not a failure.
                 if any(reason in message for reason in _NOT_HERE):
                     pytest.skip(message)

@@ -119,12 +119,12 @@ def gradgradcheck(
     seed: int = 0,
 ) -> bool:
     """Check second derivatives: gradcheck of `fn`; the gradients
-    `zerograd.grad(..., create_graph=True)` builds (with each op's
-    backward_graph) equal those backward() gives; and gradcheck of that
-    gradient function, so that its own derivatives are right.
+    `zerograd.grad(..., create_graph=True)` builds (each op's vjp rule on
+    zerograd's ops) equal those of first order (the rule on numpy); and
+    gradcheck of that gradient function, so that its own derivatives are right.
 
-    Needs every op on the way to define backward_graph; a first-order-only op
-    raises the TypeError that names it.
+    Needs every op on the way to state a vjp rule; a first-order-only op raises
+    the TypeError that names it.
     """
     function, name = _as_callable(fn)
     arrays = _float64_copies(inputs)
@@ -144,8 +144,8 @@ def gradgradcheck(
         if not np.allclose(g.data, p, rtol=rtol, atol=atol):
             raise GradcheckError(
                 f"gradgradcheck failed for {name}: for input {i}, the gradient"
-                f" built by backward_graph, {g.data!r}, differs from the one"
-                f" backward gives, {p!r}"
+                f" recorded for higher orders, {g.data!r}, differs from the"
+                f" first-order one, {p!r}"
             )
     return gradcheck(
         gradients,
