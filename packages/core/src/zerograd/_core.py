@@ -449,10 +449,14 @@ def _summed_to_input(f: Function, x: Variable, gx: Any, create_graph: bool) -> A
 
 def _op(name: str) -> Callable[..., Any]:
     # The core has no op of its own: it looks up the registered one.
-    from zerograd import ops
-
-    function: Callable[..., Any] = getattr(ops, name)
+    function: Callable[..., Any] = getattr(_zerograd_ops(), name)
     return function
+
+
+def _zerograd_ops() -> Any:
+    # zerograd.ops, imported by zerograd's __init__ before anything runs: a
+    # dict lookup, where an import statement per op costs a microsecond.
+    return sys.modules["zerograd.ops"]
 
 
 def _copy(g: Any) -> np.ndarray:
@@ -521,10 +525,7 @@ def _vjp(f: Function, gys: Sequence[Any], create_graph: bool) -> Any:
         saved = outputs
     else:
         saved = ()
-    xp: Any = np
-    if create_graph:
-        from zerograd import ops as xp
-    return f.vjp(xp, *saved, *gys)
+    return f.vjp(_zerograd_ops() if create_graph else np, *saved, *gys)
 
 
 def _variables(value: Any) -> list[Variable]:
