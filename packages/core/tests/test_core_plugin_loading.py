@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 import pytest
+from fake_plugins import HALF
 
 # Three fake installed plugins, loaded in the order of their names.
 SLOW = """
@@ -50,24 +51,8 @@ REENTRANT = """
     def zerograd_register_ops(registry):
         registry.add("zg_thrice", Thrice)
     """
-GOOD = """
-    import zerograd
-
-
-    class Half(zerograd.Function):
-        def forward(self, x):
-            return x / 2
-
-        def backward(self, gy):
-            return gy / 2
-
-
-    @zerograd.hookimpl
-    def zerograd_register_ops(registry):
-        registry.add("zg_half", Half)
-    """
 FAKES = {"zg-a": "zg_fake_slow", "zg-b": "zg_fake_reentrant", "zg-c": "zg_fake_good"}
-SOURCES = {"zg_fake_slow": SLOW, "zg_fake_reentrant": REENTRANT, "zg_fake_good": GOOD}
+SOURCES = {"zg_fake_slow": SLOW, "zg_fake_reentrant": REENTRANT, "zg_fake_good": HALF}
 
 
 def run_python(code, folder=None, **env):
@@ -184,7 +169,7 @@ def test_plugin_ending_the_program_at_import_is_a_warning(write_distribution):
     base = "class Stop(BaseException):\n    pass\n\n\nraise Stop('no thanks')\n"
     folder = write_distribution(
         {"zg-a-exit": "zg_fake_exit", "zg-b-base": "zg_fake_base", "zg-c": "zg_good"},
-        {"zg_fake_exit": exits, "zg_fake_base": base, "zg_good": GOOD},
+        {"zg_fake_exit": exits, "zg_fake_base": base, "zg_good": HALF},
     )
     code = """
         import numpy as np
@@ -218,7 +203,7 @@ def test_plugin_interrupted_at_import_loads_at_the_next_use(write_distribution):
         """
     folder = write_distribution(
         {"zg-a-interrupted": "zg_fake_interrupted", "zg-c": "zg_good"},
-        {"zg_fake_interrupted": interrupted, "zg_good": GOOD},
+        {"zg_fake_interrupted": interrupted, "zg_good": HALF},
     )
     code = f"""
         import os
@@ -245,15 +230,20 @@ def test_plugin_interrupted_at_import_loads_at_the_next_use(write_distribution):
     ]
 
 
+PRINT_PLUGIN_NAMES = """
+    import zerograd
+
+    print([plugin.name for plugin in zerograd.plugins()])
+    """
+
+
 def test_plugin_names_in_the_environment_may_have_spaces(write_distribution):
     folder = write_distribution(FAKES, SOURCES)
-    code = """
-        import zerograd
-
-        print([plugin.name for plugin in zerograd.plugins()])
-        """
     result = run_python(
-        code, folder, ZEROGRAD_PLUGINS=" zg-a, zg-c ,,", PYTHONWARNINGS="always"
+        PRINT_PLUGIN_NAMES,
+        folder,
+        ZEROGRAD_PLUGINS=" zg-a, zg-c ,,",
+        PYTHONWARNINGS="always",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['zg-a', 'zg-c']"
@@ -264,13 +254,11 @@ def test_unknown_plugin_name_in_the_environment_names_the_installed(
     write_distribution,
 ):
     folder = write_distribution(FAKES, SOURCES)
-    code = """
-        import zerograd
-
-        print([plugin.name for plugin in zerograd.plugins()])
-        """
     result = run_python(
-        code, folder, ZEROGRAD_PLUGINS="zg-a, zg-nope", PYTHONWARNINGS="always"
+        PRINT_PLUGIN_NAMES,
+        folder,
+        ZEROGRAD_PLUGINS="zg-a, zg-nope",
+        PYTHONWARNINGS="always",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['zg-a']"

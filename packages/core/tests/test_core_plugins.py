@@ -7,6 +7,7 @@ import types
 
 import numpy as np
 import pytest
+from fake_plugins import HALF
 
 import zerograd
 from zerograd import Function
@@ -303,20 +304,6 @@ def test_unregistering_an_unknown_plugin_is_refused():
 @pytest.fixture
 def fake_distribution(write_distribution, monkeypatch):
     """An installed distribution with one broken and one good plugin."""
-    good = """
-        import zerograd
-
-        class Half(zerograd.Function):
-            def forward(self, x):
-                return x / 2
-
-            def backward(self, gy):
-                return gy / 2
-
-        @zerograd.hookimpl
-        def zerograd_register_ops(registry):
-            registry.add("zg_half", Half)
-        """
     rival = """
         import zerograd
 
@@ -331,7 +318,7 @@ def fake_distribution(write_distribution, monkeypatch):
             "zg-good": "zg_fake_good",
             "zg-rival": "zg_fake_rival",
         },
-        {"zg_fake_good": good, "zg_fake_rival": rival},
+        {"zg_fake_good": HALF, "zg_fake_rival": rival},
     )
     monkeypatch.syspath_prepend(str(folder))
     importlib.invalidate_caches()

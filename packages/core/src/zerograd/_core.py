@@ -292,7 +292,7 @@ class Variable:
 
 
 def _gradients(
-    seeds: list[tuple[Variable, Any, bool]],
+    starts: list[tuple[Variable, Any, bool]],
     create_graph: bool,
     retain: frozenset[Variable] | None,
 ) -> tuple[dict[Variable, Any], list[Variable], dict[Variable, Any]]:
@@ -324,7 +324,7 @@ def _gradients(
     seen: set[Function] = set()
     # The loop's hot names, as locals.
     ndarray, numeric_scalars = np.ndarray, _NUMERIC_SCALARS
-    for output, seed, seed_is_own in seeds:
+    for output, seed, seed_is_own in starts:
         previous = grads.get(output)
         if previous is None:
             grads[output] = seed
@@ -443,19 +443,14 @@ def _summed_to_input(f: Function, x: Variable, gx: Any, create_graph: bool) -> A
             f" is summed back)"
         )
     if create_graph:  # a sum recorded in the graph: zerograd-arith's sum_to
-        return _op("sum_to")(gx, shape)
+        return _zerograd_ops().sum_to(gx, shape)
     return unbroadcast(gx, shape)
 
 
-def _op(name: str) -> Callable[..., Any]:
-    # The core has no op of its own: it looks up the registered one.
-    function: Callable[..., Any] = getattr(_zerograd_ops(), name)
-    return function
-
-
 def _zerograd_ops() -> Any:
-    # zerograd.ops, imported by zerograd's __init__ before anything runs: a
-    # dict lookup, where an import statement per op costs a microsecond.
+    # The registered ops (the core has none of its own): zerograd.ops, imported
+    # by zerograd's __init__ before anything runs. A dict lookup, where an
+    # import statement per op costs a microsecond.
     return sys.modules["zerograd.ops"]
 
 
@@ -547,8 +542,8 @@ def grad(
 ) -> Any:
     """The gradients of `outputs` with respect to `inputs`, returned, not stored.
 
-    `grad_outputs` seeds each output with an array of its shape (ones by
-    default). Returns one gradient per input (a tuple when `inputs` is a
+    `grad_outputs` gives each output its starting gradient, an array of its
+    shape (ones by default). Returns one gradient per input (a tuple when `inputs` is a
     sequence), zeros for an input the outputs do not depend on. Without
     create_graph the gradients are arrays, each of its own; with it they are
     Variables with a graph of their own, to differentiate again:
@@ -557,11 +552,11 @@ def grad(
     """
     output_list = _variables(outputs)
     input_list = _variables(inputs)
-    seeds: list[tuple[Variable, Any, bool]] = []
+    starts: list[tuple[Variable, Any, bool]] = []
     if grad_outputs is None:
         for y in output_list:
             seed = np.ones_like(y.data)
-            seeds.append((y, Variable(seed) if create_graph else seed, True))
+            starts.append((y, Variable(seed) if create_graph else seed, True))
     else:
         single = isinstance(outputs, Variable)
         seed_list = [grad_outputs] if single else list(grad_outputs)
@@ -572,8 +567,8 @@ def grad(
             )
         for y, given in zip(output_list, seed_list):  # noqa: B905  (checked above)
             seed = _checked_seed(_data(given), y, "grad_outputs")
-            seeds.append((y, as_variable(given) if create_graph else seed, False))
-    leaves, _, retained = _gradients(seeds, create_graph, frozenset(input_list))
+            starts.append((y, as_variable(given) if create_graph else seed, False))
+    leaves, _, retained = _gradients(starts, create_graph, frozenset(input_list))
     results = []
     returned: set[int] = set()  # ids of arrays `results` holds: alive, not reused
     for x in input_list:
@@ -592,7 +587,7 @@ def _checked_seed(seed: Any, output: Variable, what: str) -> np.ndarray:
     _check_data(array)
     if array.shape != output.data.shape:
         raise ValueError(
-            f"{what} has shape {array.shape}, but the output it seeds has shape"
+            f"{what} has shape {array.shape}, but the output it starts from has shape"
             f" {output.data.shape}; a seed must have its output's shape"
         )
     return array
