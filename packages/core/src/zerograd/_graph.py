@@ -154,12 +154,18 @@ def plot_graph(
             f"plot_graph writes {', '.join('.' + f for f in FORMATS)} files, not"
             f" {path.name!r}; give a path ending in one of those"
         )
-    if not path.parent.is_dir():  # before dot runs, rather than after
-        problem = (
-            f"{path.parent} is a file, not a folder"
-            if path.parent.exists()
-            else f"there is no folder {path.parent}"
-        )
+    problem = folder_problem(path)
+    if problem:  # before dot runs, rather than after
         raise FileNotFoundError(f"cannot write {path}: {problem}")
     path.write_bytes(render(to_dot(y, verbose), fmt))
     return path
+
+
+def folder_problem(path: pathlib.Path) -> str | None:
+    """Why the folder of `path` cannot take a new file, or None if it can."""
+    if path.parent.is_dir():
+        return None
+    folder = str(path.parent)
+    if path.parent.exists():
+        return f"{folder!r} is a file, not a folder"
+    return f"there is no folder {folder!r}"

@@ -26,6 +26,8 @@ import numpy as np
 import zerograd
 from zerograd import PluginWarning
 from zerograd import Variable
+from zerograd._graph import FORMATS
+from zerograd._graph import folder_problem
 
 
 class UsageError(Exception):
@@ -304,17 +306,11 @@ def command_grad(args: argparse.Namespace) -> int:
 def check_output(output: str) -> None:
     """Refuse a picture file that could not be written, before any work."""
     path = pathlib.Path(output)
-    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise UsageError(
-            f"-o takes a file name ending in .png, .svg or .pdf, not {output!r}"
-        )
-    if not path.parent.is_dir():
-        folder = str(path.parent)
-        problem = (
-            f"{folder!r} is a file, not a folder"
-            if path.parent.exists()
-            else f"there is no folder {folder!r}"
-        )
+    if path.suffix.lower().lstrip(".") not in FORMATS:
+        endings = ", ".join(f".{f}" for f in FORMATS[:-1]) + f" or .{FORMATS[-1]}"
+        raise UsageError(f"-o takes a file name ending in {endings}, not {output!r}")
+    problem = folder_problem(path)
+    if problem:
         raise UsageError(f"-o {output!r}: {problem}")
 
 
