@@ -6,6 +6,7 @@ come from op-packs (plugins), found in `zerograd.ops`.
 
 from zerograd import ops
 from zerograd._core import Config
+from zerograd._core import FirstOrderOnlyError
 from zerograd._core import Function
 from zerograd._core import Variable
 from zerograd._core import as_array
@@ -23,6 +24,7 @@ from zerograd._plugins import AUTOLOAD_OFF_ENV
 from zerograd._plugins import AUTOLOAD_ONLY_ENV
 from zerograd._plugins import ENTRY_POINT_GROUP
 from zerograd._plugins import OpInfo
+from zerograd._plugins import OpNotFoundError
 from zerograd._plugins import OpRegistry
 from zerograd._plugins import PluginError
 from zerograd._plugins import PluginInfo
@@ -41,8 +43,10 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Config",
     "DotSource",
+    "FirstOrderOnlyError",
     "Function",
     "OpInfo",
+    "OpNotFoundError",
     "OpRegistry",
     "PluginError",
     "PluginInfo",

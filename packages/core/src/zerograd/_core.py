@@ -487,10 +487,15 @@ def _not_numeric(f: Function, gx: Any) -> TypeError:
     )
 
 
+class FirstOrderOnlyError(TypeError):
+    """A derivative of higher order was asked of an op whose backward works on
+    arrays: it gives first-order gradients only."""
+
+
 def _backward_graph(f: Function, gys: list[Any]) -> Any:
     if not hasattr(f, "vjp"):
         name = type(f).__name__
-        raise TypeError(
+        raise FirstOrderOnlyError(
             f"{name} supports first-order gradients only: its backward works on"
             f" arrays, so its gradient cannot be differentiated again. Define"
             f" {name}.vjp(xp, ..., *gys) instead of backward, the derivative"

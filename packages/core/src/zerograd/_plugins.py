@@ -38,6 +38,11 @@ class PluginError(Exception):
     """A plugin could not be loaded or registered; the message says which and why."""
 
 
+class OpNotFoundError(AttributeError, TypeError):
+    """No loaded plugin provides this op, operator or Variable method; the
+    message says which op-pack would, and why it is missing."""
+
+
 class PluginWarning(UserWarning):
     """An installed plugin failed to load; the other plugins were loaded."""
 
@@ -322,9 +327,9 @@ def _missing_attribute(self: Variable, name: str) -> Any:
         return object.__getattribute__(self, name)
     except AttributeError:
         pass
-    raise AttributeError(
-        f"'Variable' object has no attribute {name!r}{_host.attribute_hint(name)}"
-    )
+    hint = _host.attribute_hint(name)
+    error = OpNotFoundError if hint else AttributeError
+    raise error(f"'Variable' object has no attribute {name!r}{hint}")
 
 
 def _missing_operator(dunder: str) -> Any:
@@ -333,7 +338,7 @@ def _missing_operator(dunder: str) -> Any:
         method = getattr(Variable, dunder)  # look again, as above
         if method is not missing:
             return method(self, *args)
-        raise TypeError(
+        raise OpNotFoundError(
             f"Variable has no operator {OPERATORS[dunder]} ({dunder}):"
             f" {_host.hint(_PACK_ATTRIBUTES.get(dunder))}"
         )
@@ -677,7 +682,7 @@ class _PluginHost:
         info = self.ops.get(name)  # look again: the plugins are loaded now
         if info is not None:
             return info.function
-        raise AttributeError(f"zerograd.ops has no op {name!r}{self.op_hint(name)}")
+        raise OpNotFoundError(f"zerograd.ops has no op {name!r}{self.op_hint(name)}")
 
 
 def _only_names() -> list[str] | None:
