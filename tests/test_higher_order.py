@@ -9,6 +9,7 @@ from zerograd import Variable
 from zerograd import grad
 from zerograd import numerical_diff
 from zerograd import ops
+from zerograd.dezero import Function as DeZeroFunction
 
 pytestmark = pytest.mark.requires("zerograd-arith", "zerograd-elementwise")
 
@@ -158,3 +159,45 @@ def test_a_rule_reading_outputs_gets_output_variables_at_higher_order():
     g2 = grad(grad(Tanh2()(x), x, create_graph=True), x)
     t = np.tanh(x0)
     np.testing.assert_allclose(g2, -2 * t * (1 - t * t), rtol=1e-14)  # closed form
+
+
+# DeZero's full style: backward computes with Variables through other ops.
+class DeZeroSin(DeZeroFunction):
+    def forward(self, x):
+        return np.sin(x)
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        assert isinstance(gy, Variable)  # at every order, as in DeZero
+        return gy * DeZeroCos()(x)
+
+
+class DeZeroCos(DeZeroFunction):
+    def forward(self, x):
+        return np.cos(x)
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        return gy * -DeZeroSin()(x)
+
+
+def test_dezero_style_functions_give_every_order():
+    x = Variable(np.array([0.3, 1.2]))
+    y = DeZeroSin()(x)
+    y.backward(create_graph=True)
+    g1 = x.grad
+    np.testing.assert_allclose(g1.data, np.cos(x.data), rtol=1e-15)
+    x.cleargrad()
+    g1.backward(create_graph=True)
+    g2 = x.grad
+    np.testing.assert_allclose(g2.data, -np.sin(x.data), rtol=1e-15)
+    g3 = grad(g2, x)  # first order: arrays, no graph recorded
+    np.testing.assert_allclose(g3, -np.cos(x.data), rtol=1e-15)
+    assert isinstance(g3, np.ndarray)
+
+
+def test_dezero_style_records_no_graph_at_first_order():
+    x = Variable(np.array(0.5))
+    DeZeroSin()(x).backward()
+    assert isinstance(x.grad, np.ndarray)
+    np.testing.assert_allclose(x.grad, np.cos(0.5), rtol=1e-15)

@@ -493,6 +493,8 @@ class FirstOrderOnlyError(TypeError):
 
 
 def _backward_graph(f: Function, gys: list[Any]) -> Any:
+    if f.backward_on_variables:  # DeZero's style: recorded as it computes
+        return f.backward(*gys)
     if not hasattr(f, "vjp"):
         name = type(f).__name__
         raise FirstOrderOnlyError(
@@ -683,13 +685,19 @@ class Function:
     recorded (`create_graph=True`) xp is `zerograd.ops` and they are Variables,
     so one rule gives derivatives of any order.
 
-    The book's style works too: `backward(*gys)` on arrays, reading
-    `self.inputs[i].data` or `self.outputs[i]().data` (first order only). Each
-    call of a Function instance is one node of a graph.
+    Two older styles work too. The book's steps 1-24: `backward(*gys)` on
+    arrays, reading `self.inputs[i].data` or `self.outputs[i]().data` (first
+    order only). DeZero's: `backward(*gys)` computing with Variables through
+    other ops, from `self.inputs` (`gy * cos(x)`), marked by
+    `backward_on_variables = True` (as `zerograd.dezero.Function` is); its gys
+    are Variables and a graph is recorded where a higher order is asked, so it
+    serves every order. Each call of a Function instance is one node of a graph.
     """
 
     # What the derivative rule reads: "inputs", "outputs" or "nothing".
     reads = "inputs"
+    # DeZero's style: backward takes Variables and computes with ops.
+    backward_on_variables = False
 
     # Class-level defaults, so that subclasses whose __init__ does not call
     # super().__init__() (as the book's Pow) still work.
@@ -789,7 +797,9 @@ class Function:
                 f"{cls.__name__}.reads is {cls.reads!r}: it says what the derivative"
                 f" reads, one of {', '.join(map(repr, _READS))}"
             )
-        if "vjp" in vars(cls) and "backward" not in vars(cls):
+        if cls.backward_on_variables and "backward" in vars(cls):
+            cls.backward = _on_variables(vars(cls)["backward"])
+        elif "vjp" in vars(cls) and "backward" not in vars(cls):
             # The first-order backward the loop calls: the rule on arrays, with
             # one unary case spelled out (W1's ops), as it is most of them.
             cls.backward = _FIRST_ORDER[cls.reads]
@@ -816,6 +826,17 @@ def _backward_reading_outputs(f: Function, *gys: Any) -> Any:
 
 def _backward_reading_nothing(f: Function, *gys: Any) -> Any:
     return f.vjp(np, gys[0]) if len(gys) == 1 else f.vjp(np, *gys)
+
+
+def _on_variables(backward: Callable[..., Any]) -> Callable[..., Any]:
+    # DeZero hands backward Variables at every order; the loop records their
+    # ops only where create_graph asks for it.
+    def on_variables(f: Function, *gys: Any) -> Any:
+        return backward(f, *[as_variable(gy) for gy in gys])
+
+    on_variables.__name__ = on_variables.__qualname__ = "backward"
+    on_variables.__doc__ = backward.__doc__
+    return on_variables
 
 
 _FIRST_ORDER = {
