@@ -11,6 +11,7 @@ from fake_plugins import HALF
 
 import zerograd
 from zerograd import Function
+from zerograd import OpNotFoundError
 from zerograd import PluginError
 from zerograd import PluginWarning
 from zerograd import Variable
@@ -140,8 +141,8 @@ def test_claimed_operator_conflict_names_both(registered):
 @pytest.mark.parametrize(
     ("op", "message"),
     [
-        (42, "int 42, which is not callable"),
-        (dict, "class dict, which is not a zerograd.Function subclass"),
+        (42, "as 42, which is neither a zerograd.Function subclass nor a"),
+        (dict, "class .dict.>, which is neither a zerograd.Function subclass"),
     ],
 )
 def test_op_that_is_not_a_function_is_refused(op, message):
@@ -372,7 +373,7 @@ def test_loading_an_unknown_entry_point_name_is_refused():
 @pytest.mark.without("zerograd-arith")
 def test_core_alone_operator_names_the_arith_pack():
     x = Variable(np.array(1.0))
-    with pytest.raises(TypeError, match=r"\+ .*zerograd-arith.*pip install"):
+    with pytest.raises(OpNotFoundError, match=r"\+ .*pip install zerograd-arith"):
         x + x
     with pytest.raises(TypeError, match="zerograd-arith"):
         2.0 * x
@@ -433,15 +434,6 @@ def test_pack_op_used_as_a_method_says_it_is_an_op():
     assert "registered" not in message
 
 
-@pytest.mark.without("zerograd-elementwise")
-def test_missing_pack_op_used_as_a_method_says_it_is_an_op():
-    with pytest.raises(AttributeError) as raised:
-        Variable(np.array(1.0)).sin  # noqa: B018
-    message = str(raised.value)
-    assert "sin is an op, not a Variable method (zerograd.ops.sin(x))" in message
-    assert "pip install zerograd-elementwise" in message
-
-
 @pytest.mark.requires("zerograd-tensor")
 def test_property_looked_up_as_an_op_names_its_op():
     with pytest.raises(AttributeError, match=r"'T': it is not an op but Variable.T"):
@@ -453,12 +445,13 @@ def test_unregistered_pack_is_named_as_unregistered():
     plugin = zerograd._plugins._host.manager.get_plugin("elementwise")
     zerograd.unregister_plugin(plugin)
     try:
-        with pytest.raises(AttributeError) as raised:
+        with pytest.raises(OpNotFoundError) as raised:
             zerograd.ops.exp  # noqa: B018
         assert str(raised.value) == (
-            "zerograd.ops has no op 'exp': the plugin of zerograd-elementwise was"
-            " unregistered with zerograd.unregister_plugin(); zerograd.load_plugins()"
-            " loads it again"
+            "zerograd.ops has no op 'exp': no loaded plugin provides it; the"
+            " installed plugin(s) elementwise are not loaded (unregistered, or"
+            " installed after zerograd loaded its plugins); zerograd.load_plugins()"
+            " loads them"
         )
     finally:
         zerograd.load_plugins("elementwise")
@@ -466,13 +459,13 @@ def test_unregistered_pack_is_named_as_unregistered():
 
 
 @pytest.mark.without("zerograd-tensor")
-def test_core_alone_method_names_the_tensor_pack():
+def test_core_alone_method_is_missing_and_operator_names_the_packs():
     x = Variable(np.ones((2, 3)))
-    with pytest.raises(AttributeError, match=r"'reshape'.*pip install zerograd-tensor"):
+    with pytest.raises(AttributeError, match=r"no attribute 'reshape'$"):
         x.reshape(3, 2)
-    with pytest.raises(AttributeError, match="zerograd-tensor"):
+    with pytest.raises(AttributeError, match="no attribute 'T'"):
         x.T  # noqa: B018
-    with pytest.raises(TypeError, match=r"\[\] \(__getitem__\).*zerograd-tensor"):
+    with pytest.raises(OpNotFoundError, match=r"\[\] \(__getitem__\).*zerograd-tensor"):
         x[0]
 
 

@@ -1,20 +1,22 @@
-"""The plugin system: op-packs register their ops and operators through pluggy.
+"""The plugin host: op-packs register their ops and operators through pluggy.
 
-Pluggy is used when a plugin loads, never per op: registering an op puts a
-plain function into `zerograd.ops` and plain methods onto Variable, so calling
-an op costs what calling its Function costs.
+Pluggy loads the entry points and keeps each plugin's distribution; zerograd
+adds what an op needs: registering one puts a plain function into
+`zerograd.ops` and plain methods onto Variable, so calling an op costs what
+calling its Function costs, and pluggy is never on that path.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import keyword
 import os
 import threading
+import types
 import warnings
 from collections.abc import Callable
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 from typing import Any
 
 import pluggy
@@ -22,11 +24,7 @@ import pluggy
 from zerograd._core import Function
 from zerograd._core import Variable
 
-if TYPE_CHECKING:
-    import importlib.metadata
-
-PROJECT = "zerograd"
-ENTRY_POINT_GROUP = "zerograd"
+PROJECT = ENTRY_POINT_GROUP = "zerograd"
 AUTOLOAD_OFF_ENV = "ZEROGRAD_DISABLE_PLUGIN_AUTOLOAD"
 AUTOLOAD_ONLY_ENV = "ZEROGRAD_PLUGINS"  # comma-separated entry-point names
 
@@ -40,57 +38,18 @@ class PluginError(Exception):
 
 class OpNotFoundError(AttributeError, TypeError):
     """No loaded plugin provides this op, operator or Variable method; the
-    message says which op-pack would, and why it is missing."""
+    message says why, and what to install or load."""
 
 
 class PluginWarning(UserWarning):
     """An installed plugin failed to load; the other plugins were loaded."""
 
 
-# --- What plugins may provide ------------------------------------------------
-
-_BINARY = {
-    "__add__": "+",
-    "__sub__": "-",
-    "__mul__": "*",
-    "__truediv__": "/",
-    "__floordiv__": "//",
-    "__mod__": "%",
-    "__pow__": "**",
-    "__matmul__": "@",
-    "__getitem__": "[]",
-}
-_REFLECTED = {
-    f"__r{dunder[2:]}": symbol
-    for dunder, symbol in _BINARY.items()
-    if dunder != "__getitem__"
-}
+_BINARY = {"__add__": "+", "__sub__": "-", "__mul__": "*", "__truediv__": "/"}
+_BINARY |= {"__floordiv__": "//", "__mod__": "%", "__pow__": "**", "__matmul__": "@"}
+_REFLECTED = {f"__r{dunder[2:]}": symbol for dunder, symbol in _BINARY.items()}
 _UNARY = {"__neg__": "unary -", "__pos__": "unary +", "__abs__": "abs()"}
-OPERATORS = {**_BINARY, **_REFLECTED, **_UNARY}
-
-# Where a user finds what is missing: the first-party op-packs, the ops they put
-# into zerograd.ops and the Variable attributes (operators, methods, properties)
-# they add. Kept apart: `x.exp` is not something zerograd-elementwise provides.
-_ARITH = ("add", "sub", "mul", "div", "neg", "pow", "sum_to", "broadcast_to")
-_ARITH_ATTRIBUTES = (
-    *("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__"),
-    *("__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__"),
-)
-_ELEMENTWISE = ("square", "exp", "log", "sin", "cos", "tanh", "sqrt")
-_TENSOR = ("reshape", "transpose", "sum", "matmul", "get_item")
-_TENSOR_ATTRIBUTES = (
-    *("__matmul__", "__rmatmul__", "__getitem__"),
-    *("reshape", "transpose", "sum", "T"),
-)
-_PACK_OPS = {
-    **dict.fromkeys(_ARITH, "zerograd-arith"),
-    **dict.fromkeys(_ELEMENTWISE, "zerograd-elementwise"),
-    **dict.fromkeys(_TENSOR, "zerograd-tensor"),
-}
-_PACK_ATTRIBUTES = {
-    **dict.fromkeys(_ARITH_ATTRIBUTES, "zerograd-arith"),
-    **dict.fromkeys(_TENSOR_ATTRIBUTES, "zerograd-tensor"),
-}
+OPERATORS = {**_BINARY, "__getitem__": "[]", **_REFLECTED, **_UNARY}
 # What Variable has of its own; a plugin's method or property may not replace it.
 _VARIABLE_OWN = frozenset(name for name in dir(Variable) if not name.startswith("_"))
 
@@ -101,12 +60,6 @@ class _HookSpecs:
         """Register this plugin's ops: `registry.add(name, op, operators=...)`."""
 
 
-_HOOK_NAMES = tuple(name for name in vars(_HookSpecs) if name.startswith(PROJECT))
-
-
-# --- The registry a plugin fills ---------------------------------------------
-
-
 @dataclasses.dataclass(frozen=True)
 class OpInfo:
     """One registered op."""
@@ -115,11 +68,11 @@ class OpInfo:
     op: Any  # what the plugin registered: a Function subclass or a callable
     function: Callable[..., Any]  # what zerograd.ops.<name> is
     plugin: str
-    operators: tuple[str, ...]
-    methods: tuple[str, ...]  # x.reshape(...): op(x, ...)
-    properties: tuple[str, ...]  # x.T: op(x)
-    domain: tuple[float | None, float | None]  # open interval of valid inputs
-    example_args: tuple[Any, ...]  # constants that follow the Variables in a call
+    operators: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()  # x.reshape(...): op(x, ...)
+    properties: tuple[str, ...] = ()  # x.T: op(x)
+    domain: tuple[float | None, float | None] = (None, None)  # open interval
+    example_args: tuple[Any, ...] = ()  # constants that follow the Variables
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -174,14 +127,14 @@ class OpRegistry:
         """Register `op` as `zerograd.ops.<name>`.
 
         `op` is a Function subclass (each call makes a new instance) or a
-        callable on Variables. `operators` are the Variable methods it provides,
-        e.g. ("__add__", "__radd__"): `__rX__` calls `op(other, self)`.
+        callable on Variables. `operators` are the Variable operators it
+        provides, e.g. ("__add__", "__radd__"): `__rX__` calls `op(other, self)`.
         `methods` become Variable methods, `x.name(*args)` calling
         `op(x, *args)`; `properties` Variable properties, `x.name` calling
-        `op(x)`. `domain` is the open interval (low, high) where the op is defined and
-        differentiable, None for no bound: log's is (0, None). `example_args`
-        are constants that complete a call after the Variables, e.g. (3,) for
-        pow(x, c). Test tools (zerograd-testing) read both.
+        `op(x)`. `domain` is the open interval (low, high) where the op is
+        defined and differentiable, None for no bound: log's is (0, None).
+        `example_args` are constants that complete a call after the Variables,
+        e.g. (3,) for pow(x, c). Test tools (zerograd-testing) read both.
         """
         where = f"plugin {self.plugin_name!r}"
         if not _is_attribute_name(name):
@@ -192,7 +145,7 @@ class OpRegistry:
             )
         if any(info.name == name for info in self.ops):
             raise PluginError(f"{where} registers the op {name!r} twice")
-        operators = tuple(operators)
+        operators, methods, properties = map(tuple, (operators, methods, properties))
         for dunder in operators:
             if dunder not in OPERATORS:
                 raise PluginError(
@@ -200,39 +153,32 @@ class OpRegistry:
                     f" operator zerograd lets plugins provide; those are:"
                     f" {', '.join(OPERATORS)}"
                 )
-        methods, properties = tuple(methods), tuple(properties)
         for attribute in methods + properties:
-            if not _is_attribute_name(attribute):
+            problem = (
+                ": it must be an identifier not starting with '_' and not a keyword"
+                if not _is_attribute_name(attribute)
+                else ", which is Variable's own and is not replaced"
+                if attribute in _VARIABLE_OWN
+                else None
+            )
+            if problem:
                 raise PluginError(
                     f"{where} gives op {name!r} the method or property"
-                    f" {attribute!r}: it must be an identifier not starting with '_'"
-                    f" and not a keyword"
+                    f" {attribute!r}{problem}"
                 )
-            if attribute in _VARIABLE_OWN:
-                raise PluginError(
-                    f"{where} gives op {name!r} the method or property"
-                    f" {attribute!r}, which is Variable's own and is not replaced"
-                )
-        attributes = operators + methods + properties
-        claimed = [a for info in self.ops for a in info.attributes] + list(attributes)
-        for attribute in attributes:
+        claimed = [a for info in self.ops for a in info.attributes]
+        claimed += operators + methods + properties
+        for attribute in set(claimed):
             if claimed.count(attribute) > 1:
                 raise PluginError(f"{where} claims Variable.{attribute} twice")
         low, high = domain
         if low is not None and high is not None and not low < high:
             raise PluginError(f"{where} gives op {name!r} an empty domain {domain}")
         function = _op_function(name, op, where)
+        info = OpInfo(name, op, function, self.plugin_name, operators, methods)
         self.ops.append(
-            OpInfo(
-                name,
-                op,
-                function,
-                self.plugin_name,
-                operators,
-                methods,
-                properties,
-                domain,
-                tuple(example_args),
+            dataclasses.replace(
+                info, properties=properties, domain=domain, example_args=example_args
             )
         )
 
@@ -249,49 +195,41 @@ def _is_attribute_name(name: object) -> bool:
 
 
 def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
-    if isinstance(op, type):
-        if not issubclass(op, Function):
-            raise PluginError(
-                f"{where} registers op {name!r} as the class {op.__qualname__}, which"
-                f" is not a zerograd.Function subclass; register a Function subclass"
-                f" or a function"
-            )
+    if isinstance(op, type) and issubclass(op, Function):
         cls = op
 
         def call(*inputs: Any) -> Any:
             return cls()(*inputs)
 
         call.__name__ = call.__qualname__ = name
-        call.__doc__ = cls.__doc__
-        call.__module__ = cls.__module__
+        call.__doc__, call.__module__ = cls.__doc__, cls.__module__
         return call
-    if not callable(op):
+    if isinstance(op, type) or not callable(op):
         raise PluginError(
-            f"{where} registers op {name!r} as {type(op).__name__} {op!r:.40}, which"
-            f" is not callable; register a Function subclass or a function"
+            f"{where} registers op {name!r} as {op!r:.60}, which is neither a"
+            f" zerograd.Function subclass nor a function; register one of those"
         )
     return op
 
 
-def _operator_method(dunder: str, op: Any, function: Callable[..., Any]) -> Any:
+def _operator_method(dunder: str, info: OpInfo) -> Any:
     # For a Function class the method makes the node itself, rather than call
     # the op's wrapper: `x + y` then costs what `Add()(x, y)` costs.
-    if isinstance(op, type):
-        cls = op
+    make = info.op if isinstance(info.op, type) else None
+    function = info.function
 
-        def unary(self: Variable) -> Any:
-            return cls()(self)
+    def unary(self: Variable) -> Any:
+        return make()(self) if make else function(self)
+
+    if make is not None:  # spelled out, for the speed of `x * y`
 
         def reflected(self: Variable, other: Any) -> Any:
-            return cls()(other, self)
+            return make()(other, self)
 
         def binary(self: Variable, other: Any) -> Any:
-            return cls()(self, other)
+            return make()(self, other)
 
     else:
-
-        def unary(self: Variable) -> Any:
-            return function(self)
 
         def reflected(self: Variable, other: Any) -> Any:
             return function(other, self)
@@ -321,15 +259,16 @@ def _missing_attribute(self: Variable, name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
     _host.autoload()
-    try:
-        # Look again, without coming back here: the plugins are loaded now,
-        # by this call or by another thread since the lookup failed.
+    try:  # look again: the plugins are loaded now, by this call or another thread
         return object.__getattribute__(self, name)
     except AttributeError:
         pass
-    hint = _host.attribute_hint(name)
-    error = OpNotFoundError if hint else AttributeError
-    raise error(f"'Variable' object has no attribute {name!r}{hint}")
+    if name in _host.ops:
+        raise OpNotFoundError(
+            f"'Variable' object has no attribute {name!r}: {name} is an op, not a"
+            f" Variable method: call zerograd.ops.{name}(x)"
+        )
+    raise AttributeError(f"'Variable' object has no attribute {name!r}")
 
 
 def _missing_operator(dunder: str) -> Any:
@@ -339,50 +278,130 @@ def _missing_operator(dunder: str) -> Any:
         if method is not missing:
             return method(self, *args)
         raise OpNotFoundError(
-            f"Variable has no operator {OPERATORS[dunder]} ({dunder}):"
-            f" {_host.hint(_PACK_ATTRIBUTES.get(dunder))}"
+            f"Variable has no operator {OPERATORS[dunder]} ({dunder}): {_host.hint()}"
         )
 
     missing.__name__ = missing.__qualname__ = dunder
     return missing
 
 
-# --- The plugin host ---------------------------------------------------------
+class _Manager(pluggy.PluginManager):
+    """Pluggy's manager, whose register also registers the plugin's ops: the
+    ops are checked against the loaded ones before anything changes, and a
+    plugin whose ops cannot register is not registered either."""
+
+    def __init__(self) -> None:
+        super().__init__(PROJECT)
+        self.add_hookspecs(_HookSpecs)
+        self.ops: dict[str, OpInfo] = {}
+        self.attributes: dict[str, OpInfo] = {}  # Variable's, by the op providing it
+        self.nodes: dict[type, tuple[str, str]] = {}  # Function class: (op, plugin)
+
+    def register(self, plugin: object, name: str | None = None) -> str:
+        try:
+            name = super().register(plugin, name)
+            self.check_pending()
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            if self.is_registered(plugin):
+                self.unregister(plugin)
+            raise PluginError(f"cannot register {plugin!r:.60}: {exc}") from exc
+        assert name is not None
+        try:
+            registry = OpRegistry(name)
+            others = [p for p in self.get_plugins() if p is not plugin]
+            self.subset_hook_caller("zerograd_register_ops", others)(registry=registry)
+            self._check_conflicts(registry)
+        except BaseException as exc:
+            self.unregister(plugin)
+            if isinstance(exc, (PluginError, KeyboardInterrupt)):
+                raise
+            raise PluginError(
+                f"plugin {name!r} raised in zerograd_register_ops:"
+                f" {type(exc).__name__}: {exc}"
+            ) from exc
+        self._commit(registry, plugin)
+        return name
+
+    def _check_conflicts(self, registry: OpRegistry) -> None:
+        this = f"plugin {registry.plugin_name!r}"
+        for op in registry.ops:
+            holder = self.ops.get(op.name)
+            if holder is not None:
+                raise PluginError(
+                    f"{this} registers the op {op.name!r}, which plugin"
+                    f" {holder.plugin!r} already registers; uninstall or"
+                    f" unregister one of them"
+                )
+            for attribute in op.attributes:
+                holder = self.attributes.get(attribute)
+                if holder is not None:
+                    raise PluginError(
+                        f"{this} claims Variable.{attribute} for op {op.name!r},"
+                        f" which plugin {holder.plugin!r} already provides with"
+                        f" op {holder.name!r}"
+                    )
+
+    def _commit(self, registry: OpRegistry, plugin: object) -> None:
+        from zerograd import ops as namespace
+
+        for op in registry.ops:
+            self.ops[op.name] = op
+            setattr(namespace, op.name, op.function)
+            for dunder in op.operators:
+                setattr(Variable, dunder, _operator_method(dunder, op))
+            for method in op.methods:
+                setattr(Variable, method, _method(method, op.function))
+            for prop in op.properties:
+                setattr(Variable, prop, property(op.function, doc=op.function.__doc__))
+            self.attributes.update(dict.fromkeys(op.attributes, op))
+        # The node classes graph pictures name: the ops' own, and the other
+        # Function classes of the plugin's module (the nodes pow(x, c) makes).
+        names = {op.name for op in registry.ops}
+        if isinstance(plugin, types.ModuleType):
+            for cls in vars(plugin).values():
+                if isinstance(cls, type) and issubclass(cls, Function):
+                    lower = cls.__name__.lower()
+                    op = lower if lower in names else cls.__name__
+                    self.nodes[cls] = (op, registry.plugin_name)
+        for op in registry.ops:
+            if isinstance(op.op, type):
+                self.nodes[op.op] = (op.name, registry.plugin_name)
+
+    def unregister(self, plugin: object = None, name: str | None = None) -> Any:
+        from zerograd import ops as namespace
+
+        name = self.get_name(plugin) if name is None else name
+        for op in [op for op in self.ops.values() if op.plugin == name]:
+            del self.ops[op.name]
+            delattr(namespace, op.name)
+            for attribute in op.attributes:
+                del self.attributes[attribute]
+                if attribute in OPERATORS:
+                    setattr(Variable, attribute, _missing_operator(attribute))
+                else:
+                    delattr(Variable, attribute)
+        self.nodes = {c: n for c, n in self.nodes.items() if n[1] != name}
+        return super().unregister(plugin, name)
 
 
 class _PluginHost:
     def __init__(self) -> None:
-        self.manager = pluggy.PluginManager(PROJECT)
-        self.manager.add_hookspecs(_HookSpecs)
-        self.ops: dict[str, OpInfo] = {}
-        # Variable's operators, methods and properties, by the op providing them.
-        self.attributes: dict[str, OpInfo] = {}
-        self.infos: dict[str, PluginInfo] = {}
+        self.manager = _Manager()
+        self.ops = self.manager.ops
         self.failures: dict[str, PluginInfo] = {}
-        self.unregistered: set[str] = set()  # plugin names, for the hints
         # Set only once every installed plugin is loaded: a thread that sees it
-        # finds every op. `loading` is set while the thread holding the lock
-        # loads them.
-        self.autoloaded = False
-        self.loading = False
-        # Reentrant: a plugin's import may itself touch zerograd.ops.
+        # finds every op. Reentrant: a plugin's import may touch zerograd.ops.
+        self.autoloaded = self.loading = False
         self.lock = threading.RLock()
         for dunder in OPERATORS:
             setattr(Variable, dunder, _missing_operator(dunder))
         Variable.__getattr__ = _missing_attribute  # type: ignore[attr-defined]
 
-    # Loading
-
     def autoload(self) -> None:
-        """Load the installed plugins once.
-
-        When it returns they are loaded (or failed, with a warning), so the
-        caller looks up again what it missed. Only a lookup made while this
-        thread loads them (by a plugin's import) returns at once.
-        """
+        """Load the installed plugins once (another thread loading them: wait)."""
         if self.autoloaded:
             return
-        with self.lock:  # another thread loading them: wait until it is done
+        with self.lock:
             if self.autoloaded or self.loading:
                 return
             if os.environ.get(AUTOLOAD_OFF_ENV):
@@ -390,290 +409,116 @@ class _PluginHost:
                 return
             self.loading = True
             try:
-                problem = self.load_entry_points(_only_names())
+                problem = self.load(_only_names())
             finally:
                 self.loading = False
-            # Not set when loading was interrupted (Ctrl-C): the next use
-            # loads the rest.
-            self.autoloaded = True
+            self.autoloaded = True  # not when interrupted: the next use loads the rest
         if problem:
             warnings.warn(f"{AUTOLOAD_ONLY_ENV}: {problem}", PluginWarning, 3)
 
-    def load_entry_points(self, names: Iterable[str] | None = None) -> str | None:
+    def load(self, names: Iterable[str] | None = None) -> str | None:
         """Load the installed plugins, or those named; say which names are unknown."""
-        # Imported here: it costs 50 ms, more than the rest of `import zerograd`.
-        import importlib.metadata
-
-        wanted = None if names is None else set(names)
+        installed = _entry_points()
+        wanted = set(installed) if names is None else set(names)
         with self.lock:  # the whole loading: no thread sees half of it
-            found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-            # Sorted by name: the file system's order must not decide anything.
-            for entry_point in sorted(found, key=lambda ep: (ep.name, ep.value)):
-                if wanted is None or entry_point.name in wanted:
-                    self._load_entry_point(entry_point)
-        unknown = sorted((wanted or set()) - {ep.name for ep in found})
+            for name in sorted(wanted & set(installed)):  # no file system order
+                if name not in self.failures:
+                    self._load(name, installed[name])
+        unknown = sorted(wanted - set(installed))
         if not unknown:
             return None
-        installed = ", ".join(sorted(ep.name for ep in found)) or "none"
         return (
             f"no installed zerograd plugin has the entry point name(s)"
-            f" {', '.join(unknown)}; installed are: {installed}"
+            f" {', '.join(unknown)}; installed are: {', '.join(installed) or 'none'}"
         )
 
-    def _load_entry_point(self, entry_point: importlib.metadata.EntryPoint) -> None:
-        name = entry_point.name
-        dist = entry_point.dist
-        dist_name = dist.metadata["Name"] if dist is not None else None
-        version = dist.version if dist is not None else None
-        origin = f"entry point '{name} = {entry_point.value}' of {dist_name} {version}"
-        loaded = self.infos.get(name)
-        if loaded is not None:
-            if loaded.distribution != dist_name:
-                self._fail(
-                    PluginInfo(name, dist_name, version),
-                    f"zerograd plugin {name!r} ({origin}) was not loaded: the plugin"
-                    f" name {name!r} is already taken by {loaded.source}",
-                )
-            return
-        if name in self.failures or self.manager.is_blocked(name):
-            return
+    def _load(self, name: str, entry_points: list[Any]) -> None:
+        # One entry point at a time, so that one plugin failing loads the rest.
+        ep = entry_points[0]
+        info = PluginInfo(name, ep.dist.metadata["Name"], ep.dist.version)
+        origin = f"entry point '{name} = {ep.value}' of {info.source}"
         try:
-            plugin = entry_point.load()
+            self.manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name)
         except KeyboardInterrupt:
             raise
+        except PluginError as exc:
+            self._fail(info, f"{exc} [{origin}]")
         except BaseException as exc:  # SystemExit too: it is the user's program
             self._fail(
-                PluginInfo(name, dist_name, version),
+                info,
                 f"zerograd plugin {name!r} ({origin}) failed to import:"
                 f" {type(exc).__name__}: {exc}",
             )
-            return
-        try:
-            self.register(plugin, name, dist_name, version)
-        except PluginError as exc:
-            self._fail(PluginInfo(name, dist_name, version), f"{exc} [{origin}]")
+        for rival in entry_points[1:]:
+            self._fail(
+                PluginInfo(name, rival.dist.metadata["Name"], rival.dist.version),
+                f"zerograd plugin {name!r} of {rival.dist.metadata['Name']} was not"
+                f" loaded: the plugin name {name!r} is taken by {info.source}",
+            )
 
     def _fail(self, info: PluginInfo, message: str) -> None:
         self.failures[info.name] = dataclasses.replace(info, error=message)
         warnings.warn(f"{message}; the other plugins are loaded", PluginWarning, 3)
 
-    # Registering
-
-    def register(
-        self,
-        plugin: object,
-        name: str | None = None,
-        distribution: str | None = None,
-        version: str | None = None,
-    ) -> str:
-        with self.lock:
-            if self.manager.is_registered(plugin):
-                raise PluginError(
-                    f"{plugin!r:.60} is already registered as plugin"
-                    f" {self.manager.get_name(plugin)!r}"
-                )
-            try:
-                name = self.manager.register(plugin, name)
-                self.manager.check_pending()
-            except (ValueError, pluggy.PluginValidationError) as exc:
-                if self.manager.is_registered(plugin):
-                    self.manager.unregister(plugin)
-                raise PluginError(f"cannot register {plugin!r:.60}: {exc}") from exc
-            assert name is not None
-            self.unregistered.discard(name)
-            info = PluginInfo(name, distribution, version)
-            try:
-                registry = self._collect(plugin, info)
-                self._check_conflicts(registry, info)
-            except BaseException:
-                self.manager.unregister(plugin)
-                raise
-            self._commit(registry)
-            self.infos[name] = dataclasses.replace(
-                info,
-                ops=tuple(op.name for op in registry.ops),
-                operators=tuple(d for op in registry.ops for d in op.operators),
-                methods=tuple(
-                    m for op in registry.ops for m in op.methods + op.properties
-                ),
-            )
-        for hook_name in _HOOK_NAMES:
-            # pluggy skips an undecorated function silently: the plugin would
-            # register nothing, and nobody would know why.
-            undecorated = self.manager.parse_hookimpl_opts(plugin, hook_name) is None
-            if undecorated and callable(getattr(plugin, hook_name, None)):
-                warnings.warn(
-                    f"plugin {name!r} ({info.source}) has a function {hook_name}"
-                    f" without @zerograd.hookimpl, so zerograd does not call it;"
-                    f" decorate it with @zerograd.hookimpl",
-                    PluginWarning,
-                    3,
-                )
-        return name
-
-    def _collect(self, plugin: object, info: PluginInfo) -> OpRegistry:
-        registry = OpRegistry(info.name)
-        others = [p for p in self.manager.get_plugins() if p is not plugin]
-        hook = self.manager.subset_hook_caller("zerograd_register_ops", others)
-        try:
-            hook(registry=registry)
-        except (PluginError, KeyboardInterrupt):
-            raise
-        except BaseException as exc:  # SystemExit too, as at import
-            raise PluginError(
-                f"plugin {info.name!r} ({info.source}) raised in"
-                f" zerograd_register_ops: {type(exc).__name__}: {exc}"
-            ) from exc
-        return registry
-
-    def _check_conflicts(self, registry: OpRegistry, info: PluginInfo) -> None:
-        this = f"plugin {info.name!r} ({info.source})"
-        for op in registry.ops:
-            holder = self.ops.get(op.name)
-            if holder is not None:
-                raise PluginError(
-                    f"{this} registers the op {op.name!r}, which plugin"
-                    f" {holder.plugin!r} ({self.infos[holder.plugin].source})"
-                    f" already registers; uninstall or unregister one of them"
-                )
-            for attribute in op.attributes:
-                holder = self.attributes.get(attribute)
-                if holder is not None:
-                    raise PluginError(
-                        f"{this} claims Variable.{attribute} for op {op.name!r},"
-                        f" which plugin {holder.plugin!r}"
-                        f" ({self.infos[holder.plugin].source}) already provides"
-                        f" with op {holder.name!r}"
-                    )
-
-    def _commit(self, registry: OpRegistry) -> None:
-        from zerograd import ops as namespace
-
-        for op in registry.ops:
-            self.ops[op.name] = op
-            setattr(namespace, op.name, op.function)
-            for dunder in op.operators:
-                setattr(Variable, dunder, _operator_method(dunder, op.op, op.function))
-            for method in op.methods:
-                setattr(Variable, method, _method(method, op.function))
-            for prop in op.properties:
-                setattr(Variable, prop, property(op.function, doc=op.function.__doc__))
-            for attribute in op.attributes:
-                self.attributes[attribute] = op
-
-    def unregister(self, plugin: object) -> None:
-        from zerograd import ops as namespace
-
-        with self.lock:
-            name = self.manager.get_name(plugin)
-            if name is None:
-                raise PluginError(f"{plugin!r:.60} is not a registered zerograd plugin")
-            info = self.infos.pop(name)
-            self.unregistered.add(name)
-            for op_name in info.ops:
-                del self.ops[op_name]
-                delattr(namespace, op_name)
-            for dunder in info.operators:
-                del self.attributes[dunder]
-                setattr(Variable, dunder, _missing_operator(dunder))
-            for attribute in info.methods:
-                del self.attributes[attribute]
-                delattr(Variable, attribute)
-            self.manager.unregister(plugin)
-
-    # Telling the user what is missing
-
-    def hint(self, dist: str | None) -> str:
-        """Why something the op-pack `dist` provides is missing, and what to do."""
-        if dist is None:
-            return (
-                "no loaded plugin provides it; install an op-pack that does, or"
-                " register your own with zerograd.register_plugin()"
-            )
-        for failure in self.failures.values():
-            if failure.distribution == dist:
-                return f"{dist} is installed but failed to load: {failure.error}"
-        import importlib.metadata
-
-        try:
-            distribution = importlib.metadata.distribution(dist)
-        except importlib.metadata.PackageNotFoundError:
-            folder = dist.removeprefix("zerograd-")
-            return (
-                f"it is provided by the op-pack {dist}, which is not installed;"
-                f" install it with: pip install {dist}"
-                f" (from a zerograd checkout: pip install ./packages/{folder})"
-            )
-        loaded = [info for info in self.infos.values() if info.distribution == dist]
-        if loaded:
-            return f"{loaded[0].source} is loaded but does not provide it"
-        if self.loading:
-            return (
-                f"{dist} is installed but not loaded yet: it was looked up while"
-                f" the plugins load (by a plugin's import?)"
-            )
-        names = {
-            ep.name for ep in distribution.entry_points if ep.group == ENTRY_POINT_GROUP
+    def infos(self) -> list[PluginInfo]:
+        dists = {
+            self.manager.get_name(p): d for p, d in self.manager.list_plugin_distinfo()
         }
-        if names & self.unregistered:
-            return (
-                f"the plugin of {dist} was unregistered with"
-                f" zerograd.unregister_plugin(); zerograd.load_plugins() loads it again"
+        infos = []
+        for plugin in self.manager.get_plugins():
+            name = self.manager.get_name(plugin)
+            ops = [op for op in self.ops.values() if op.plugin == name]
+            dist = dists.get(name)
+            infos.append(
+                PluginInfo(
+                    name,
+                    None if dist is None else dist.metadata["Name"],
+                    None if dist is None else dist.version,
+                    tuple(op.name for op in ops),
+                    tuple(d for op in ops for d in op.operators),
+                    tuple(m for op in ops for m in op.methods + op.properties),
+                )
             )
-        if os.environ.get(AUTOLOAD_OFF_ENV):
-            return (
-                f"{dist} is installed, but plugin autoloading is off because"
-                f" {AUTOLOAD_OFF_ENV} is set; call zerograd.load_plugins() to load it"
+        return sorted(infos, key=lambda info: info.name)
+
+    def hint(self) -> str:
+        """Why something a plugin would provide is missing, and what to do."""
+        loaded = {self.manager.get_name(p) for p in self.manager.get_plugins()}
+        idle = sorted(set(_entry_points()) - loaded - set(self.failures))
+        reasons = [f.error or "" for f in self.failures.values()]
+        if idle:
+            why = (
+                f"autoloading is off ({AUTOLOAD_OFF_ENV} is set)"
+                if os.environ.get(AUTOLOAD_OFF_ENV)
+                else f"{AUTOLOAD_ONLY_ENV} does not name them"
+                if _only_names() is not None
+                else "unregistered, or installed after zerograd loaded its plugins"
             )
-        only = _only_names()
-        if only is not None and not names & set(only):
-            return (
-                f"{dist} is installed, but {AUTOLOAD_ONLY_ENV}="
-                f"{os.environ[AUTOLOAD_ONLY_ENV]!r} does not name its plugin, so it"
-                f" was not loaded"
+            reasons.append(
+                f"the installed plugin(s) {', '.join(idle)} are not loaded ({why});"
+                f" zerograd.load_plugins() loads them"
             )
+        if reasons:
+            return "no loaded plugin provides it; " + "; ".join(reasons)
         return (
-            f"{dist} is installed but was not loaded (installed after zerograd"
-            f" loaded its plugins?); zerograd.load_plugins() loads it"
+            "no loaded plugin provides it; install an op-pack that does (zerograd's"
+            " own: pip install zerograd-arith, zerograd-elementwise or"
+            " zerograd-tensor; from a zerograd checkout: pip install"
+            " ./packages/arith ...), or register your own with"
+            " zerograd.register_plugin()"
         )
 
     def op_hint(self, name: str) -> str:
         """Why zerograd.ops has no op `name`: ": ..." to append to the message."""
-        import difflib
-
-        with self.lock:
-            ops = list(self.ops)
-            holder = self.attributes.get(name)
-        close = difflib.get_close_matches(name, ops, n=1)
+        close = difflib.get_close_matches(name, list(self.ops), n=1)
         suggestion = f" (did you mean {close[0]}?)" if close else ""
+        holder = self.manager.attributes.get(name)
         if holder is not None:
             return (
                 f"{suggestion}: it is not an op but Variable.{name}, which the op"
                 f" {holder.name} provides (zerograd.ops.{holder.name})"
             )
-        dist = _PACK_OPS.get(name)
-        if dist is None and name in _PACK_ATTRIBUTES:
-            dist = _PACK_ATTRIBUTES[name]
-            return (
-                f"{suggestion}: it is not an op but a Variable attribute (x.{name}),"
-                f" and {self.hint(dist)}"
-            )
-        return f"{suggestion}: {self.hint(dist)}"
-
-    def attribute_hint(self, name: str) -> str:
-        """Why Variable has no attribute `name`: ": ..." to append, or ""."""
-        if name in self.ops:
-            return (
-                f": {name} is an op, not a Variable method: call zerograd.ops.{name}(x)"
-            )
-        if name in _PACK_ATTRIBUTES:
-            return f": {self.hint(_PACK_ATTRIBUTES[name])}"
-        if name in _PACK_OPS:
-            return (
-                f": {name} is an op, not a Variable method (zerograd.ops.{name}(x)),"
-                f" and zerograd.ops has no op {name!r}: {self.hint(_PACK_OPS[name])}"
-            )
-        return ""
+        return f"{suggestion}: {self.hint()}"
 
     def missing_op(self, name: str) -> Any:
         if name.startswith("__"):  # import machinery probing the module
@@ -683,6 +528,17 @@ class _PluginHost:
         if info is not None:
             return info.function
         raise OpNotFoundError(f"zerograd.ops has no op {name!r}{self.op_hint(name)}")
+
+
+def _entry_points() -> dict[str, list[Any]]:
+    """The installed plugins: entry-point name to its entry points (one, unless
+    two distributions claim the name), by name."""
+    import importlib.metadata  # here: 50 ms, more than the rest of `import zerograd`
+
+    found: dict[str, list[Any]] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, []).append(ep)
+    return dict(sorted(found.items()))
 
 
 def _only_names() -> list[str] | None:
@@ -696,9 +552,6 @@ def _only_names() -> list[str] | None:
 _host = _PluginHost()
 
 
-# --- Public API --------------------------------------------------------------
-
-
 def register_plugin(plugin: object, name: str | None = None) -> str:
     """Register a plugin that is not installed (a module, class or object with
     hook implementations); its ops appear in `zerograd.ops` at once.
@@ -708,12 +561,34 @@ def register_plugin(plugin: object, name: str | None = None) -> str:
     or clashes with a loaded one. Returns the plugin's name.
     """
     _host.autoload()
-    return _host.register(plugin, name)
+    with _host.lock:
+        if _host.manager.is_registered(plugin):
+            raise PluginError(
+                f"{plugin!r:.60} is already registered as plugin"
+                f" {_host.manager.get_name(plugin)!r}"
+            )
+        name = _host.manager.register(plugin, name)
+    for hook_name in ("zerograd_register_ops",):
+        # pluggy skips an undecorated function silently: the plugin would
+        # register nothing, and nobody would know why.
+        undecorated = _host.manager.parse_hookimpl_opts(plugin, hook_name) is None
+        if undecorated and callable(getattr(plugin, hook_name, None)):
+            warnings.warn(
+                f"plugin {name!r} has a function {hook_name} without"
+                f" @zerograd.hookimpl, so zerograd does not call it; decorate it"
+                f" with @zerograd.hookimpl",
+                PluginWarning,
+                2,
+            )
+    return name
 
 
 def unregister_plugin(plugin: object) -> None:
     """Remove a plugin with its ops and operators."""
-    _host.unregister(plugin)
+    with _host.lock:
+        if not _host.manager.is_registered(plugin):
+            raise PluginError(f"{plugin!r:.60} is not a registered zerograd plugin")
+        _host.manager.unregister(plugin)
 
 
 def load_plugins(*names: str) -> None:
@@ -722,7 +597,7 @@ def load_plugins(*names: str) -> None:
     Use it when autoloading is off (ZEROGRAD_DISABLE_PLUGIN_AUTOLOAD is set).
     Raises PluginError for a name no installed plugin has, after loading the rest.
     """
-    problem = _host.load_entry_points(names or None)
+    problem = _host.load(names or None)
     if problem:
         raise PluginError(problem)
 
@@ -737,31 +612,15 @@ def op_info(name: str) -> OpInfo:
 
 
 def provider(function_type: type) -> tuple[str, str | None]:
-    """The op name and plugin behind nodes of this Function subclass.
-
-    A class registered as an op gives that op's name; a class from the module
-    of a plugin's ops (the node a registered function makes, e.g. pow's) gives
-    that plugin and its own name, lowercased if that is one of the plugin's ops;
-    any other class its own name and None.
-    """
+    """The op name and plugin behind nodes of this Function subclass, as
+    recorded when the plugin registered; its own name and None if none did."""
     _host.autoload()
-    with _host.lock:
-        ops = list(_host.ops.values())
-    for info in ops:
-        if info.op is function_type:
-            return info.name, info.plugin
-    for info in ops:
-        if info.function.__module__ == function_type.__module__:
-            name = function_type.__name__
-            same = [o.name for o in ops if o.plugin == info.plugin]
-            return (name.lower() if name.lower() in same else name), info.plugin
-    return function_type.__name__, None
+    return _host.manager.nodes.get(function_type, (function_type.__name__, None))
 
 
 def plugins() -> list[PluginInfo]:
     """Every plugin loaded, then every plugin that failed to load, by name."""
     _host.autoload()
     with _host.lock:
-        loaded = sorted(_host.infos.values(), key=lambda info: info.name)
         failed = sorted(_host.failures.values(), key=lambda info: info.name)
-    return loaded + failed
+        return _host.infos() + failed
