@@ -10,8 +10,8 @@ constant, and they are first-order ops.
 
 import numpy as np
 
-import zerograd
-from zerograd import Function
+from zerograd.extend import Function
+from zerograd.extend import hookimpl
 
 
 class Sigmoid(Function):
@@ -64,7 +64,7 @@ def leaky_relu(x, slope=0.2):
     return LeakyReLU(slope)(x)
 
 
-@zerograd.hookimpl
+@hookimpl
 def zerograd_register_ops(registry):
     registry.add("sigmoid", Sigmoid)
     registry.add("relu", ReLU)

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-import zerograd
-from zerograd import Function
-from zerograd import Variable
-from zerograd import unbroadcast
+from zerograd.extend import Function
+from zerograd.extend import Variable
+from zerograd.extend import hookimpl
+from zerograd.extend import unbroadcast
 
 
 class SumTo(Function):
@@ -197,7 +197,7 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Variable:
     return BroadcastTo(shape)(x)
 
 
-@zerograd.hookimpl
+@hookimpl
 def zerograd_register_ops(registry):
     registry.add("add", Add, operators=("__add__", "__radd__"))
     registry.add("sub", Sub, operators=("__sub__", "__rsub__"))

@@ -1,7 +1,8 @@
 """zerograd: a small, hackable define-by-run automatic differentiation framework.
 
 The core holds Variable, Function, the backward loop and the grad mode; ops
-come from op-packs (plugins), found in `zerograd.ops`.
+come from op-packs (plugins), found in `zerograd.ops`. Writing an op or an
+op-pack: everything it needs is in `zerograd.extend`.
 """
 
 from zerograd import ops

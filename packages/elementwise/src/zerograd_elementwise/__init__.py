@@ -9,8 +9,8 @@ computed. The hook at the bottom registers them.
 
 import numpy as np
 
-import zerograd
-from zerograd import Function
+from zerograd.extend import Function
+from zerograd.extend import hookimpl
 
 
 class Square(Function):
@@ -89,7 +89,7 @@ class Sqrt(Function):
         return gy / (2 * y)
 
 
-@zerograd.hookimpl
+@hookimpl
 def zerograd_register_ops(registry):
     registry.add("square", Square)
     registry.add("exp", Exp)

@@ -11,9 +11,9 @@ import operator
 
 import numpy as np
 
-import zerograd
-from zerograd import Function
-from zerograd import Variable
+from zerograd.extend import Function
+from zerograd.extend import Variable
+from zerograd.extend import hookimpl
 
 
 class Reshape(Function):
@@ -208,7 +208,7 @@ def get_item(x, key):
     return GetItem(key)(x)
 
 
-@zerograd.hookimpl
+@hookimpl
 def zerograd_register_ops(registry):
     registry.add("reshape", reshape, methods=("reshape",), example_args=((-1,),))
     registry.add("transpose", transpose, methods=("transpose",), properties=("T",))

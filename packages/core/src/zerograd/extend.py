@@ -1,0 +1,53 @@
+"""Everything an op author needs, from one place (as autograd's extend):
+
+    from zerograd.extend import Function, hookimpl
+
+    class Sin(Function):
+        def forward(self, x):
+            return np.sin(x)
+
+        def vjp(self, xp, x, gy):  # the derivative, once, for every order
+            return xp.cos(x) * gy
+
+    @hookimpl
+    def zerograd_register_ops(registry):
+        registry.add("sin", Sin)
+
+`zerograd` itself speaks to the users of the ops.
+"""
+
+from zerograd._core import FirstOrderOnlyError
+from zerograd._core import Function
+from zerograd._core import Variable
+from zerograd._core import as_array
+from zerograd._core import as_variable
+from zerograd._core import unbroadcast
+from zerograd._core import using_config
+from zerograd._plugins import OpInfo
+from zerograd._plugins import OpNotFoundError
+from zerograd._plugins import OpRegistry
+from zerograd._plugins import PluginError
+from zerograd._plugins import hookimpl
+from zerograd._plugins import hookspec
+from zerograd._plugins import op_info
+from zerograd._plugins import register_plugin
+from zerograd._plugins import unregister_plugin
+
+__all__ = [
+    "FirstOrderOnlyError",
+    "Function",
+    "OpInfo",
+    "OpNotFoundError",
+    "OpRegistry",
+    "PluginError",
+    "Variable",
+    "as_array",
+    "as_variable",
+    "hookimpl",
+    "hookspec",
+    "op_info",
+    "register_plugin",
+    "unbroadcast",
+    "unregister_plugin",
+    "using_config",
+]
