@@ -24,10 +24,7 @@ from zerograd._graph import to_dot
 from zerograd._plugins import AUTOLOAD_OFF_ENV
 from zerograd._plugins import AUTOLOAD_ONLY_ENV
 from zerograd._plugins import ENTRY_POINT_GROUP
-from zerograd._plugins import OpInfo
 from zerograd._plugins import OpNotFoundError
-from zerograd._plugins import OpRegistry
-from zerograd._plugins import PluginError
 from zerograd._plugins import PluginInfo
 from zerograd._plugins import PluginWarning
 from zerograd._plugins import hookimpl
@@ -37,6 +34,9 @@ from zerograd._plugins import op_info
 from zerograd._plugins import plugins
 from zerograd._plugins import register_plugin
 from zerograd._plugins import unregister_plugin
+from zerograd._registry import OpInfo
+from zerograd._registry import OpRegistry
+from zerograd._registry import PluginError
 
 __all__ = [
     "AUTOLOAD_OFF_ENV",

@@ -23,15 +23,15 @@ from zerograd._core import as_array
 from zerograd._core import as_variable
 from zerograd._core import unbroadcast
 from zerograd._core import using_config
-from zerograd._plugins import OpInfo
 from zerograd._plugins import OpNotFoundError
-from zerograd._plugins import OpRegistry
-from zerograd._plugins import PluginError
 from zerograd._plugins import hookimpl
 from zerograd._plugins import hookspec
 from zerograd._plugins import op_info
 from zerograd._plugins import register_plugin
 from zerograd._plugins import unregister_plugin
+from zerograd._registry import OpInfo
+from zerograd._registry import OpRegistry
+from zerograd._registry import PluginError
 
 __all__ = [
     "FirstOrderOnlyError",

@@ -1,0 +1,204 @@
+"""What an op-pack registers: its ops, each with the Variable operators,
+methods and properties it provides, checked before anything is registered.
+
+The plugin host (_plugins.py) asks each plugin for its ops through an
+OpRegistry, then attaches them: plain functions in `zerograd.ops`, plain
+methods on Variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import keyword
+from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Any
+
+from zerograd._core import Function
+from zerograd._core import Variable
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded or registered; the message says which and why."""
+
+
+_BINARY = {"__add__": "+", "__sub__": "-", "__mul__": "*", "__truediv__": "/"}
+_BINARY |= {"__floordiv__": "//", "__mod__": "%", "__pow__": "**", "__matmul__": "@"}
+_REFLECTED = {f"__r{dunder[2:]}": symbol for dunder, symbol in _BINARY.items()}
+_UNARY = {"__neg__": "unary -", "__pos__": "unary +", "__abs__": "abs()"}
+OPERATORS = {**_BINARY, "__getitem__": "[]", **_REFLECTED, **_UNARY}
+# What Variable has of its own; a plugin's method or property may not replace it.
+_VARIABLE_OWN = frozenset(name for name in dir(Variable) if not name.startswith("_"))
+
+
+@dataclasses.dataclass(frozen=True)
+class OpInfo:
+    """One registered op."""
+
+    name: str
+    op: Any  # what the plugin registered: a Function subclass or a callable
+    function: Callable[..., Any]  # what zerograd.ops.<name> is
+    plugin: str
+    operators: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()  # x.reshape(...): op(x, ...)
+    properties: tuple[str, ...] = ()  # x.T: op(x)
+    domain: tuple[float | None, float | None] = (None, None)  # open interval
+    example_args: tuple[Any, ...] = ()  # constants that follow the Variables
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """Every Variable attribute the op provides."""
+        return self.operators + self.methods + self.properties
+
+    @property
+    def summary(self) -> str:
+        """The first paragraph of the op's docstring, on one line ("" if none)."""
+        doc = (self.function.__doc__ or "").strip()
+        return " ".join(doc.split("\n\n")[0].split())
+
+
+class OpRegistry:
+    """What a plugin's `zerograd_register_ops(registry)` hook receives."""
+
+    def __init__(self, plugin_name: str) -> None:
+        self.plugin_name = plugin_name
+        self.ops: list[OpInfo] = []
+
+    def add(
+        self,
+        name: str,
+        op: Any,
+        *,
+        operators: Iterable[str] = (),
+        methods: Iterable[str] = (),
+        properties: Iterable[str] = (),
+        domain: tuple[float | None, float | None] = (None, None),
+        example_args: tuple[Any, ...] = (),
+    ) -> None:
+        """Register `op` as `zerograd.ops.<name>`.
+
+        `op` is a Function subclass (each call makes a new instance) or a
+        callable on Variables. `operators` are the Variable operators it
+        provides, e.g. ("__add__", "__radd__"): `__rX__` calls `op(other, self)`.
+        `methods` become Variable methods, `x.name(*args)` calling
+        `op(x, *args)`; `properties` Variable properties, `x.name` calling
+        `op(x)`. `domain` is the open interval (low, high) where the op is
+        defined and differentiable, None for no bound: log's is (0, None).
+        `example_args` are constants that complete a call after the Variables,
+        e.g. (3,) for pow(x, c). Test tools (zerograd-testing) read both.
+        """
+        where = f"plugin {self.plugin_name!r}"
+        if not _is_attribute_name(name):
+            raise PluginError(
+                f"{where} registers an op named {name!r}: an op name must be a"
+                f" Python identifier that does not start with '_' and is not a"
+                f" keyword (zerograd.ops.{name} could not be written)"
+            )
+        if any(info.name == name for info in self.ops):
+            raise PluginError(f"{where} registers the op {name!r} twice")
+        operators, methods, properties = map(tuple, (operators, methods, properties))
+        for dunder in operators:
+            if dunder not in OPERATORS:
+                raise PluginError(
+                    f"{where} claims {dunder!r} for op {name!r}, which is not an"
+                    f" operator zerograd lets plugins provide; those are:"
+                    f" {', '.join(OPERATORS)}"
+                )
+        for attribute in methods + properties:
+            problem = (
+                ": it must be an identifier not starting with '_' and not a keyword"
+                if not _is_attribute_name(attribute)
+                else ", which is Variable's own and is not replaced"
+                if attribute in _VARIABLE_OWN
+                else None
+            )
+            if problem:
+                raise PluginError(
+                    f"{where} gives op {name!r} the method or property"
+                    f" {attribute!r}{problem}"
+                )
+        claimed = [a for info in self.ops for a in info.attributes]
+        claimed += operators + methods + properties
+        for attribute in set(claimed):
+            if claimed.count(attribute) > 1:
+                raise PluginError(f"{where} claims Variable.{attribute} twice")
+        low, high = domain
+        if low is not None and high is not None and not low < high:
+            raise PluginError(f"{where} gives op {name!r} an empty domain {domain}")
+        function = _op_function(name, op, where)
+        info = OpInfo(name, op, function, self.plugin_name, operators, methods)
+        self.ops.append(
+            dataclasses.replace(
+                info, properties=properties, domain=domain, example_args=example_args
+            )
+        )
+
+
+def _is_attribute_name(name: object) -> bool:
+    # What `zerograd.ops.<name>` and `x.<name>` can be written with. Soft
+    # keywords (match, case, type) are fine there; keyword.iskeyword says no.
+    return (
+        isinstance(name, str)
+        and name.isidentifier()
+        and name[0] != "_"
+        and not keyword.iskeyword(name)
+    )
+
+
+def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
+    if isinstance(op, type) and issubclass(op, Function):
+        cls = op
+
+        def call(*inputs: Any) -> Any:
+            return cls()(*inputs)
+
+        call.__name__ = call.__qualname__ = name
+        call.__doc__, call.__module__ = cls.__doc__, cls.__module__
+        return call
+    if isinstance(op, type) or not callable(op):
+        raise PluginError(
+            f"{where} registers op {name!r} as {op!r:.60}, which is neither a"
+            f" zerograd.Function subclass nor a function; register one of those"
+        )
+    return op
+
+
+def _operator_method(dunder: str, info: OpInfo) -> Any:
+    # For a Function class the method makes the node itself, rather than call
+    # the op's wrapper: `x + y` then costs what `Add()(x, y)` costs.
+    make = info.op if isinstance(info.op, type) else None
+    function = info.function
+
+    def unary(self: Variable) -> Any:
+        return make()(self) if make else function(self)
+
+    if make is not None:  # spelled out, for the speed of `x * y`
+
+        def reflected(self: Variable, other: Any) -> Any:
+            return make()(other, self)
+
+        def binary(self: Variable, other: Any) -> Any:
+            return make()(self, other)
+
+    else:
+
+        def reflected(self: Variable, other: Any) -> Any:
+            return function(other, self)
+
+        def binary(self: Variable, other: Any) -> Any:
+            return function(self, other)
+
+    method: Callable[..., Any] = (
+        unary if dunder in _UNARY else reflected if dunder in _REFLECTED else binary
+    )
+    method.__name__ = method.__qualname__ = dunder
+    return method
+
+
+def _method(name: str, function: Callable[..., Any]) -> Any:
+    def method(self: Variable, *args: Any, **kwargs: Any) -> Any:
+        return function(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = function.__doc__
+    return method
