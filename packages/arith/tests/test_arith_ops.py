@@ -8,14 +8,25 @@ from zerograd import Variable
 from zerograd import grad
 from zerograd import ops
 from zerograd import unbroadcast
+from zerograd_testing import Case
 from zerograd_testing import conformance_tests
 from zerograd_testing import gradcheck
 from zerograd_testing import gradgradcheck
 
 pytestmark = pytest.mark.requires("zerograd-arith", "zerograd-testing")
 
-# broadcast_to's target shape depends on its input's: tested below.
-TestConformance = conformance_tests("arith", skip=("broadcast_to",))
+# broadcast_to's target shape depends on its input's: a case of its own (and
+# more shapes below).
+TestConformance = conformance_tests(
+    "arith",
+    cases={
+        "broadcast_to": [
+            Case([(3,)], args=((2, 3),)),
+            Case([()], args=((4,),)),
+            Case([(2, 1)], args=((2, 3),)),
+        ]
+    },
+)
 
 rng = np.random.default_rng(20261123)
 

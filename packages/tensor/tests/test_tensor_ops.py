@@ -7,6 +7,7 @@ import pytest
 import zerograd
 from zerograd import Variable
 from zerograd import ops
+from zerograd_testing import Case
 from zerograd_testing import conformance_tests
 from zerograd_testing import gradcheck
 from zerograd_testing import gradgradcheck
@@ -15,8 +16,30 @@ pytestmark = pytest.mark.requires("zerograd-tensor", "zerograd-testing")
 # Second orders through sum use arith's broadcast_to; products need its `*`.
 ARITH = pytest.mark.requires("zerograd-arith")
 
-# matmul and get_item need operands of matching shapes or keys: tested below.
-TestConformance = conformance_tests("tensor", skip=("matmul", "get_item"))
+# The suite's cases: each op's shapes and constants (the first case gets every
+# check, the others the gradient's); the values and more shapes are tested below.
+TestConformance = conformance_tests(
+    "tensor",
+    cases={
+        "reshape": [Case([(2, 3)], args=((3, 2),)), Case([(2, 3, 4)], args=(4, -1))],
+        "transpose": [Case([(2, 3, 4)], args=(1, 0, 2)), Case([(2, 3)])],
+        "sum": [
+            Case([(2, 3)], kwargs={"axis": 1}),
+            Case([(2, 3)]),
+            Case([(2, 3, 4)], kwargs={"axis": (0, 2), "keepdims": True}),
+        ],
+        "matmul": [
+            Case([(2, 3), (3, 4)]),
+            Case([(3, 3), (3, 3)]),
+            Case([(3,), (3, 4)]),
+            Case([(5, 2, 3), (3, 4)]),
+        ],
+        "get_item": [
+            Case([(3, 4)], args=((slice(1, None), 0),)),
+            Case([(3, 2)], args=([0, 2, 0],)),
+        ],
+    },
+)
 
 rng = np.random.default_rng(5)
 
