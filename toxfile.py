@@ -3,10 +3,11 @@
 It does three things tox.ini cannot say on its own:
 
 - The package combinations. An op-pack is a folder under packages/ whose
-  pyproject.toml registers a `zerograd` entry point. Every subset of the op-packs
-  but the full one is an environment, named by its packs in alphabetical order
-  joined by "-" (arith-tensor), the empty one `core`; tox.ini's env_list takes them
-  from `{op_pack_combinations}`. The full set is the `all` factor (py3XX-all). An
+  pyproject.toml registers a `zerograd` entry point; tox.ini's deps name the
+  others (core, cli, testing). Every subset of the op-packs but the full one is
+  an environment, named by its packs in alphabetical order joined by "-"
+  (arith-tensor), the empty one `core`; tox.ini's env_list takes them from
+  `{op_pack_combinations}`. The full set is the `all` factor (py3XX-all). An
   environment installs the op-packs its name lists, or those of its `op_packs`
   setting, through `{op_pack_folders}` in its deps. A pack added under packages/
   gets its environments without an edit here or in tox.ini.

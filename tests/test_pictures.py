@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import struct
+import subprocess
 import sys
 import warnings
 import xml.etree.ElementTree as ET
@@ -17,7 +18,6 @@ import pytest
 import zerograd
 from zerograd import Function
 from zerograd import Variable
-from zerograd.demo import goldstein_price
 
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None, reason="Graphviz's dot is not installed"
@@ -178,6 +178,16 @@ def png_size(path):
     return width, height
 
 
+def goldstein_price(x, y):  # the book's step 24, as `zerograd demo` computes it
+    return (
+        1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2)
+    ) * (
+        30
+        + (2 * x - 3 * y) ** 2
+        * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2)
+    )
+
+
 @arith
 @needs_dot
 def test_goldstein_price_renders_to_a_png(tmp_path):
@@ -245,3 +255,36 @@ def test_without_dot_plot_graph_says_how_to_install_graphviz(tmp_path, monkeypat
         zerograd.plot_graph(Variable(np.array(1.0)), tmp_path / "g.png")
     assert "apt install graphviz" in str(info.value)
     assert not (tmp_path / "g.png").exists()
+
+
+# zerograd-core does not depend on the graphviz package: the DOT text needs
+# nothing, and only rendering imports it.
+
+
+def test_to_dot_imports_nothing_to_write_the_text():
+    code = (
+        "import sys, numpy as np, zerograd\n"
+        "zerograd.to_dot(zerograd.Variable(np.array(1.0), 'x'), verbose=True)\n"
+        "print('graphviz' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "False\n"
+
+
+def test_without_the_graphviz_package_pictures_say_how_to_install_it(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # `import graphviz` fails
+    x = Variable(np.array(1.0), "x")
+    assert zerograd.to_dot(x).startswith("digraph {")
+    with pytest.raises(ModuleNotFoundError) as info:
+        zerograd.plot_graph(x, tmp_path / "g.png")
+    message = str(info.value)
+    assert "pip install graphviz" in message and "apt install graphviz" in message
+    assert info.value.name == "graphviz"
+    assert not (tmp_path / "g.png").exists()
+    with pytest.raises(ModuleNotFoundError, match="pip install graphviz"):
+        zerograd.to_dot(x).svg()

@@ -1,8 +1,9 @@
 """Pictures of a computational graph: DOT text, and files rendered by Graphviz.
 
-The DOT text is built with the `graphviz` package, which quotes it; labels are
-escaped here first, so that any name is drawn as written. The pictures need
-Graphviz's `dot` program, which is not a Python package.
+The DOT text is written here and needs nothing installed; each label is escaped
+so that any name is drawn as written. Rendering it into a picture needs the
+`graphviz` Python package, imported only then, and Graphviz's `dot` program,
+which is not a Python package.
 """
 
 from __future__ import annotations
@@ -20,31 +21,34 @@ if TYPE_CHECKING:  # pathlib is imported when a picture is drawn: 7 ms of import
 
 FORMATS = ("png", "svg", "pdf")
 
-INSTALL_GRAPHVIZ = (
-    "install Graphviz: apt install graphviz (Debian, Ubuntu), brew install graphviz"
-    " (macOS), conda install graphviz, or see https://graphviz.org/download/;"
-    " zerograd.to_dot(y) gives the DOT text without it"
+INSTALL_DOT = (
+    "apt install graphviz (Debian, Ubuntu), brew install graphviz (macOS),"
+    " conda install graphviz, or see https://graphviz.org/download/"
 )
-
 
 # Control characters but newline: NUL ends dot's input, others make invalid SVG.
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+# The IDs DOT reads without quotes: names and numerals, but not its keywords.
+BARE_ID = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?)")
+KEYWORDS = {"node", "edge", "graph", "digraph", "subgraph", "strict"}
 
 
 def dot_label(text: str) -> str:
     """`text` as a DOT label that Graphviz draws as written.
 
     Graphviz reads a backslash in a label as an escape (`\\N` is the node's id,
-    a final one swallows the closing quote) and the `graphviz` package passes
-    `<...>` through as an HTML label, where a name could inject nodes: so
-    backslashes are doubled and the label is marked as not HTML (the package
-    escapes the quotes). A newline is a line break; other control characters are
-    shown as Python writes them (`\\t`, `\\x00`).
+    a final one swallows the closing quote): so backslashes are doubled and
+    quotes escaped. The label is quoted unless it is a plain name or number,
+    and a quoted label is never HTML, so a `<...>` name cannot inject nodes. A
+    newline is a line break; other control characters are shown as Python
+    writes them (`\\t`, `\\x00`).
     """
-    import graphviz
-
     text = CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
-    return graphviz.nohtml(text.replace("\\", "\\\\").replace("\n", "\\n"))
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    if BARE_ID.fullmatch(text) and text.lower() not in KEYWORDS:
+        return text
+    return f'"{text}"'
 
 
 class DotSource(str):
@@ -63,15 +67,25 @@ class DotSource(str):
 
 def render(source: str, fmt: str) -> bytes:
     """DOT text rendered by Graphviz's `dot` into `fmt`, one of FORMATS."""
-    import graphviz
-
+    try:
+        # Only pictures need it, so the core does not depend on it.
+        import graphviz
+    except ImportError:
+        raise ModuleNotFoundError(
+            "drawing a graph needs the graphviz Python package, which is not"
+            " installed: pip install graphviz (or pip install 'zerograd-core[plot]'),"
+            f" and Graphviz's `dot` program, which it runs: {INSTALL_DOT};"
+            " zerograd.to_dot(y) gives the DOT text without either",
+            name="graphviz",
+        ) from None
     try:
         # quiet: what dot prints on failure goes into the error, not to stderr
         return graphviz.Source(source).pipe(format=fmt, quiet=True)
     except graphviz.ExecutableNotFound:
         raise RuntimeError(
             f"drawing a graph needs Graphviz's `dot` program, which is not on PATH;"
-            f" {INSTALL_GRAPHVIZ}"
+            f" install Graphviz: {INSTALL_DOT}; zerograd.to_dot(y) gives the DOT text"
+            " without it"
         ) from None
     except graphviz.CalledProcessError as error:
         printed = error.stderr or b""
@@ -90,14 +104,13 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
     when `verbose`; functions are boxes labelled with their op and the plugin
     providing it. Edges run from inputs to functions to outputs.
     """
-    import graphviz
-
     if not isinstance(y, Variable):
         raise TypeError(f"to_dot draws the graph of a Variable, not {type(y).__name__}")
-    dot = graphviz.Digraph(
-        node_attr={"fontname": "Helvetica", "fontsize": "11"},
-        graph_attr={"rankdir": "TB"},
-    )
+    lines = [
+        "digraph {",
+        "\tgraph [rankdir=TB]",
+        "\tnode [fontname=Helvetica fontsize=11]",
+    ]
     seen: set[int] = set()
     labels: dict[type, str] = {}  # per Function class: the registry is looked up once
 
@@ -109,24 +122,26 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
         if verbose:
             about = "no data" if v.data is None else f"{v.data.shape} {v.data.dtype}"
             text = f"{text}: {about}" if text else about
-        dot.node(str(id(v)), dot_label(text), color="orange", style="filled")
+        lines.append(f"\t{id(v)} [label={dot_label(text)} color=orange style=filled]")
 
     def add_function(f: Function) -> None:
-        text = labels.get(type(f))
-        if text is None:
+        label = labels.get(type(f))
+        if label is None:
             op, plugin = provider(type(f))
-            text = labels[type(f)] = dot_label(
+            label = labels[type(f)] = dot_label(
                 op if plugin is None else f"{op}\n[{plugin}]"
             )
-        dot.node(str(id(f)), text, color="lightblue", style="filled", shape="box")
+        lines.append(
+            f"\t{id(f)} [label={label} color=lightblue shape=box style=filled]"
+        )
         for x in f.inputs:
             add_variable(x)
-            dot.edge(str(id(x)), str(id(f)))
+            lines.append(f"\t{id(x)} -> {id(f)}")
         for ref in f.outputs:
             output = ref()
             if output is not None:  # dropped outputs other than y
                 add_variable(output)
-                dot.edge(str(id(f)), str(id(output)))
+                lines.append(f"\t{id(f)} -> {id(output)}")
 
     add_variable(y)
     functions = [y.creator] if y.creator is not None else []
@@ -138,13 +153,18 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
         drawn.add(id(f))
         add_function(f)
         functions.extend(x.creator for x in f.inputs if x.creator is not None)
-    return DotSource(dot.source)
+    lines.append("}")
+    return DotSource("\n".join(lines) + "\n")
 
 
 def plot_graph(
     y: Variable, path: str | pathlib.Path, verbose: bool = False
 ) -> pathlib.Path:
-    """Render the graph of `y` to `path`, a .png, .svg or .pdf file, with Graphviz."""
+    """Render the graph of `y` to `path`, a .png, .svg or .pdf file, with Graphviz.
+
+    Needs the graphviz Python package (`pip install graphviz`) and Graphviz's
+    `dot` program (`apt install graphviz`); `to_dot` needs neither.
+    """
     import pathlib
 
     path = pathlib.Path(path)

@@ -1,5 +1,6 @@
 """The book's step 24, through whichever op-packs are installed: `zerograd demo`
-(or `python -m zerograd.demo`) prints the gradients of three test functions at (1, 1).
+(or `python -m zerograd_cli.demo`) prints the gradients of three test functions
+at (1, 1).
 """
 
 from __future__ import annotations
@@ -51,6 +52,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from zerograd import cli
+    from zerograd_cli import cli
 
     sys.exit(cli.main(["demo"]))

@@ -26,6 +26,9 @@ import numpy as np
 import zerograd
 from zerograd import PluginWarning
 from zerograd import Variable
+
+# zerograd-core's own check of a picture's path, which plot_graph makes too (this
+# package is released with the core, pinned below its next minor version).
 from zerograd._graph import FORMATS
 from zerograd._graph import folder_problem
 
@@ -327,7 +330,7 @@ def command_graph(args: argparse.Namespace) -> int:
 
 
 def command_demo(args: argparse.Namespace) -> int:
-    from zerograd import demo
+    from zerograd_cli import demo
 
     return demo.main()
 
@@ -337,9 +340,7 @@ def parser() -> argparse.ArgumentParser:
         prog="zerograd",
         description="zerograd's command line: installed ops, gradients, pictures.",
     )
-    top.add_argument(
-        "--version", action="version", version=f"zerograd-core {_version()}"
-    )
+    top.add_argument("--version", action="version", version=_version())
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ops = commands.add_parser("ops", help="list the registered ops and their plugins")
@@ -382,9 +383,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
+    """This command's version and the core's: they are separate distributions."""
     import importlib.metadata
 
-    return importlib.metadata.version("zerograd-core")
+    cli, core = (
+        importlib.metadata.version(d) for d in ("zerograd-cli", "zerograd-core")
+    )
+    return f"zerograd-cli {cli} (zerograd-core {core})"
 
 
 def show_warning(message: Warning | str, *args: Any, **kwargs: Any) -> None:

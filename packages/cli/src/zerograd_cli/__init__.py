@@ -1,0 +1,1 @@
+"""zerograd-cli: the `zerograd` command (cli.py) and its demo (demo.py)."""
