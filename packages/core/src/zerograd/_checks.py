@@ -1,0 +1,108 @@
+"""What the engine checks and explains: numeric data, NaN where an op made it
+(detect_anomaly), and a note on any error raised inside an op saying which op
+and on what shapes. Kept apart so that the engine reads as the algorithm.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+from typing import Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from zerograd._core import Function
+
+
+def _data(value: Any) -> Any:
+    from zerograd._core import Variable  # errors and detect_anomaly only: no cycle
+
+    return value.data if isinstance(value, Variable) else value
+
+
+# Integer, unsigned, float and complex. Checked by kind: np.issubdtype costs a
+# microsecond, as much as the rest of an op call.
+_NUMERIC_KINDS = frozenset("iufc")
+# The numpy scalar types of those kinds (np.float64, ...): one set lookup where
+# isinstance and a dtype's kind cost three.
+_NUMERIC_SCALARS = frozenset(
+    t for t in set(np.sctypeDict.values()) if np.dtype(t).kind in _NUMERIC_KINDS
+)
+
+
+def _check_data(data: Any) -> None:
+    if type(data) is not np.ndarray:
+        _check_array_type(data)
+    if data.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(
+            f"Variable data must have a numeric dtype (integer, float or complex),"
+            f" not {data.dtype}"
+        )
+
+
+def _check_array_type(data: Any) -> None:
+    if not isinstance(data, np.ndarray):
+        raise TypeError(
+            f"Variable data must be a numpy.ndarray or None, not {type(data).__name__}"
+            f" ({data!r:.60}); wrap it first, e.g. Variable(np.array(...))"
+        )
+    # Subclasses that change what ops mean: their results would match neither
+    # the subclass's reading nor a plain array's.
+    if isinstance(data, np.matrix):
+        raise TypeError(
+            "numpy.matrix is not accepted (its * is a matrix product, and it keeps"
+            " two dimensions): pass np.asarray(m), and use @ for matrix products"
+        )
+    masked = sys.modules.get("numpy.ma")  # imported by whoever made a masked array
+    if masked is not None and isinstance(data, masked.MaskedArray):
+        raise TypeError(
+            "masked arrays are not accepted (ops and gradients would ignore the"
+            " mask): pass m.filled(value) or m.compressed(), a plain numpy.ndarray"
+        )
+
+
+def _check_anomaly(f: Function, stage: str, results: Any, sources: Any) -> None:
+    # Only where the op itself made them: NaN in, NaN out is propagation.
+    if all(_finite(r) for r in results) or not all(_finite(s) for s in sources):
+        return
+    raise FloatingPointError(
+        f"{type(f).__name__}.{stage} produced NaN or inf from finite"
+        f" {'inputs' if stage == 'forward' else 'gradients'} of shapes"
+        f" {[np.shape(_data(s)) for s in sources]} (zerograd.detect_anomaly is on)"
+    )
+
+
+def _finite(value: Any) -> bool:
+    data = _data(value)
+    if data is None or np.asarray(data).dtype.kind not in "fc":
+        return True
+    return bool(np.isfinite(data).all())
+
+
+def _explain(error: BaseException, f: Function, stage: str, values: Any) -> None:
+    shapes = ", ".join(str(np.shape(_data(v))) for v in values)
+    kind = "inputs" if stage == "forward" else "output gradients"
+    note = f"zerograd: raised in {type(f).__name__}.{stage}, {kind} of shapes {shapes}"
+    if stage == "backward" and "read-only" in str(error):
+        note += (
+            "; the gradients backward receives are read-only, as other gradients"
+            " may share them: compute a new array (gy * c), not into gy (gy *= c)"
+        )
+    if sys.version_info >= (3, 11):
+        error.add_note(note)
+    else:
+        # PEP 678's attribute, which 3.10's traceback ignores; the backport
+        # teaches sys.excepthook and traceback to print it, as 3.11 does.
+        import exceptiongroup  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+
+        notes = [*getattr(error, "__notes__", ()), note]
+        error.__notes__ = notes  # type: ignore[attr-defined,unused-ignore]
+
+
+def _not_numeric(f: Function, gx: Any) -> TypeError:
+    return TypeError(
+        f"{type(f).__name__}.backward returned {type(gx).__name__} {gx!r:.60} as a"
+        f" gradient; backward must return one numeric numpy array (or None, for"
+        f" no gradient) per input"
+    )
