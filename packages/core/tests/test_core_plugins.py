@@ -488,3 +488,25 @@ def test_plugin_methods_and_properties_come_and_go(registered):
     zerograd.unregister_plugin(plugin)
     with pytest.raises(AttributeError, match="no attribute 'zg_triple'"):
         x.zg_triple  # noqa: B018
+
+
+def test_installed_plugin_with_an_undecorated_hook_is_a_warning(
+    write_distribution, monkeypatch
+):
+    source = (
+        "def zerograd_register_ops(registry):\n"
+        "    registry.add('zg_never', lambda x: x)\n"
+    )
+    folder = write_distribution({"zg-undecorated": "zg_fake_undecorated"},
+                                {"zg_fake_undecorated": source})  # fmt: skip
+    monkeypatch.syspath_prepend(str(folder))
+    importlib.invalidate_caches()
+    try:
+        with pytest.warns(PluginWarning, match=r"'zg-undecorated'.*without @zerograd"):
+            zerograd.load_plugins("zg-undecorated")
+        assert not hasattr(zerograd.ops, "zg_never")
+    finally:
+        plugin = zerograd._plugins._host.manager.get_plugin("zg-undecorated")
+        if plugin is not None:
+            zerograd.unregister_plugin(plugin)
+        sys.modules.pop("zg_fake_undecorated", None)

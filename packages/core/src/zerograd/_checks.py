@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 
 def _data(value: Any) -> Any:
-    from zerograd._core import Variable  # errors and detect_anomaly only: no cycle
+    # The engine's _data, for the checks below: Variable is imported when a
+    # check runs (errors, detect_anomaly), as the engine imports this module
+    # first; the engine's own copy imports nothing on its paths.
+    from zerograd._core import Variable
 
     return value.data if isinstance(value, Variable) else value
 

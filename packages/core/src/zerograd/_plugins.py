@@ -138,6 +138,18 @@ class _Manager(pluggy.PluginManager):
                 f" {type(exc).__name__}: {exc}"
             ) from exc
         self._commit(registry, plugin)
+        # pluggy skips an undecorated hook silently: installed or registered by
+        # hand, the plugin would provide nothing, and nobody would know why.
+        hook = "zerograd_register_ops"
+        undecorated = self.parse_hookimpl_opts(plugin, hook) is None
+        if undecorated and callable(getattr(plugin, hook, None)):
+            warnings.warn(
+                f"plugin {name!r} has a function {hook} without @zerograd.hookimpl"
+                f" (zerograd.extend.hookimpl), so zerograd does not call it;"
+                f" decorate it with that marker",
+                PluginWarning,
+                3,
+            )
         return name
 
     def _check_conflicts(self, registry: OpRegistry) -> None:
@@ -385,20 +397,7 @@ def register_plugin(plugin: object, name: str | None = None) -> str:
                 f"{plugin!r:.60} is already registered as plugin"
                 f" {_host.manager.get_name(plugin)!r}"
             )
-        name = _host.manager.register(plugin, name)
-    for hook_name in ("zerograd_register_ops",):
-        # pluggy skips an undecorated function silently: the plugin would
-        # register nothing, and nobody would know why.
-        undecorated = _host.manager.parse_hookimpl_opts(plugin, hook_name) is None
-        if undecorated and callable(getattr(plugin, hook_name, None)):
-            warnings.warn(
-                f"plugin {name!r} has a function {hook_name} without"
-                f" @zerograd.hookimpl, so zerograd does not call it; decorate it"
-                f" with @zerograd.hookimpl",
-                PluginWarning,
-                2,
-            )
-    return name
+        return _host.manager.register(plugin, name)
 
 
 def unregister_plugin(plugin: object) -> None:

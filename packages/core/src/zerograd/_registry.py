@@ -166,13 +166,12 @@ def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
 def _operator_method(dunder: str, info: OpInfo) -> Any:
     # For a Function class the method makes the node itself, rather than call
     # the op's wrapper: `x + y` then costs what `Add()(x, y)` costs.
-    make = info.op if isinstance(info.op, type) else None
     function = info.function
+    if isinstance(info.op, type):
+        make = info.op
 
-    def unary(self: Variable) -> Any:
-        return make()(self) if make else function(self)
-
-    if make is not None:  # spelled out, for the speed of `x * y`
+        def unary(self: Variable) -> Any:
+            return make()(self)
 
         def reflected(self: Variable, other: Any) -> Any:
             return make()(other, self)
@@ -181,6 +180,9 @@ def _operator_method(dunder: str, info: OpInfo) -> Any:
             return make()(self, other)
 
     else:
+
+        def unary(self: Variable) -> Any:
+            return function(self)
 
         def reflected(self: Variable, other: Any) -> Any:
             return function(other, self)
