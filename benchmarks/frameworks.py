@@ -2,8 +2,11 @@
 
 Each adapter gives `leaf(array)`, `sin`, `exp`, arithmetic through Python's
 operators, and `grads(y, leaves)`: backpropagate from y (seeded with ones) and
-return each leaf's gradient as a numpy array. "numpy" is the floor: the same
-computations with hand-written backward passes (see workloads.py).
+return each leaf's gradient as a numpy array. Those that differentiate twice
+also give `hvp(f, arrays, v)`: the Hessian of `f(fw, *leaves)` times the
+vector `v` (one array per leaf), as a second backward through the graph of the
+first. "numpy" is the floor: the same computations with hand-written backward
+passes (see workloads.py).
 """
 
 from __future__ import annotations
@@ -32,6 +35,12 @@ class Zerograd:
 
     def no_grad(self) -> Any:
         return self.zerograd.no_grad()
+
+    def hvp(self, f: Any, arrays: list[np.ndarray], v: list[Any]) -> list[Any]:
+        grad = self.zerograd.grad
+        leaves = [self.leaf(a) for a in arrays]
+        gs = grad(f(self, *leaves), leaves, create_graph=True)
+        return list(grad(_dot(gs, v), leaves))
 
 
 class ZerogradBaseline(Zerograd):
@@ -127,6 +136,15 @@ class DeZeroFull(_DeZero):
         self.sin, self.exp = functions.sin, functions.exp
         self.no_grad_fn = dezero.no_grad
 
+    def hvp(self, f: Any, arrays: list[np.ndarray], v: list[Any]) -> list[Any]:
+        leaves = [self.leaf(a) for a in arrays]
+        f(self, *leaves).backward(create_graph=True)
+        gs = [x.grad for x in leaves]
+        for x in leaves:
+            x.cleargrad()
+        _dot(gs, v).backward()
+        return [x.grad.data for x in leaves]
+
 
 class Torch:
     name = "torch"
@@ -147,6 +165,12 @@ class Torch:
 
     def no_grad(self) -> Any:
         return self.torch.no_grad()
+
+    def hvp(self, f: Any, arrays: list[np.ndarray], v: list[Any]) -> list[Any]:
+        grad = self.torch.autograd.grad
+        leaves = [self.leaf(a) for a in arrays]
+        gs = grad(f(self, *leaves), leaves, create_graph=True)
+        return [g.numpy() for g in grad(_dot(gs, v), leaves)]
 
 
 class Autograd:
@@ -169,6 +193,15 @@ class Autograd:
 
         return list(self.autograd.grad(total)(tuple(arrays)))
 
+    def hvp(self, f: Any, arrays: list[np.ndarray], v: list[Any]) -> list[Any]:
+        def total(xs: Any) -> Any:
+            return self.sum(f(self, *xs))
+
+        def directional(xs: Any) -> Any:
+            return _dot(self.autograd.grad(total)(xs), v)
+
+        return list(self.autograd.grad(directional)(tuple(arrays)))
+
 
 class Micrograd:
     """Python floats, scalars only; no sin or exp: Goldstein-Price only."""
@@ -187,6 +220,14 @@ class Micrograd:
     def grads(self, y: Any, leaves: list[Any]) -> list[np.ndarray]:
         y.backward()
         return [np.array(x.grad) for x in leaves]
+
+
+def _dot(gradients: Any, v: list[Any]) -> Any:
+    """The sum of gradient times direction, leaf by leaf (Python numbers in v)."""
+    total = gradients[0] * v[0]
+    for g, d in zip(gradients[1:], v[1:], strict=True):
+        total = total + g * d
+    return total
 
 
 ADAPTERS = {

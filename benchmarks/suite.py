@@ -48,9 +48,15 @@ def _build(fw: Any, f: Callable[..., Any], arrays: list[np.ndarray], kw: dict) -
     return fw.grads(f(fw, *leaves, **kw), leaves)
 
 
-def _timed(fw: Any, f: Callable[..., Any], arrays: list[np.ndarray], kw: dict) -> float:
+def _hvp(fw: Any, f: Callable[..., Any], arrays: list[np.ndarray], kw: dict) -> Any:
+    return [np.asarray(h) for h in fw.hvp(f, arrays, kw["v"])]
+
+
+def _timed(
+    fw: Any, f: Callable[..., Any], arrays: list[np.ndarray], kw: dict, run: Any = None
+) -> float:
     start = time.perf_counter()
-    _build(fw, f, arrays, kw)
+    (run or _build)(fw, f, arrays, kw)
     return time.perf_counter() - start
 
 
@@ -70,7 +76,7 @@ def _no_grad_memory(fw: Any, size: int) -> tuple[int, int, int]:
     tracemalloc.start()
     try:
         if fw is None:
-            workloads.elementwise_30_by_hand(x_array)
+            workloads.elementwise_30_forward_by_hand(x_array)
             peak = tracemalloc.get_traced_memory()[1]
             return peak, peak, 0
         x = fw.leaf(x_array)
@@ -105,6 +111,10 @@ def _worker(name: str, connection: Any) -> None:
                 result = [np.asarray(g) for g in _build(fw, f, arrays, kw)]
             elif kind == "time":
                 result = _timed(fw, f, arrays, kw)
+            elif kind == "hvp":
+                result = _hvp(fw, f, arrays, kw)
+            elif kind == "time-hvp":
+                result = _timed(fw, f, arrays, kw, _hvp)
             elif kind == "peak":
                 result = _peak(fw, f, arrays, kw)
             else:
@@ -148,12 +158,14 @@ class Pool:
             process.join()
 
 
-def interleaved(pool: Pool, names: list[str], task: tuple, rounds: int) -> dict:
+def interleaved(
+    pool: Pool, names: list[str], task: tuple, rounds: int, kind: str = "time"
+) -> dict:
     times: dict[str, list[float]] = {name: [] for name in names}
     for round_number in range(rounds):
         order = names[round_number % len(names) :] + names[: round_number % len(names)]
         for name in order:
-            times[name].append(pool.ask(name, "time", *task))
+            times[name].append(pool.ask(name, kind, *task))
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -184,6 +196,173 @@ def table(
         print(f"  {name:<20} {value * scale:>12.3f}  {ratio:>22}")
 
 
+class Run:
+    """What every workload needs: the pool, who runs what, the sizes."""
+
+    def __init__(self, pool: Pool, quick: bool, rounds: int) -> None:
+        self.pool, self.quick, self.rounds = pool, quick, rounds
+        self.names = list(pool.workers)
+        self.array_names = [n for n in self.names if n != "micrograd"]
+
+
+def w1(run: Run) -> list[str]:
+    return _chain(run, "W1", "chain", "scalar chain y = sin(y) * 1e-3 + y")
+
+
+def w1p(run: Run) -> list[str]:
+    return _chain(run, "W1p", "arith_chain", "scalar arithmetic chain y = y - y*y*1e-3")
+
+
+def _chain(run: Run, label: str, f_name: str, what: str) -> list[str]:
+    n = 100 if run.quick else 3000
+    check(run.pool, run.array_names, f_name, [np.array(1.0)], {"n": 50})
+    task = (f_name, [np.array(1.0)], {"n": n})
+    times = interleaved(run.pool, run.array_names, task, run.rounds)
+    per_op = {k: v / (3 * n) for k, v in times.items()}
+    table(f"{label} {what}, {n} steps, forward+backward", per_op, "µs per op", 1e6,
+          "numpy")  # fmt: skip
+    return [_target_vs(per_op, label, "dezero-core-simple", 0.5)]
+
+
+def w2(run: Run) -> list[str]:
+    xy = [np.array(1.0), np.array(1.0)]
+    check(run.pool, run.names, "goldstein_price", xy, {})
+    times = interleaved(
+        run.pool, run.names, ("goldstein_price", xy, {}), run.rounds * 20
+    )
+    table("W2 Goldstein-Price gradient at (1, 1)", times, "µs", 1e6, "numpy")
+    return [_target_vs(times, "W2", "dezero-core-simple", 0.5)]
+
+
+def hvp(run: Run) -> list[str]:
+    """W2's Hessian-vector product: a second backward through the first's graph,
+    checked against central differences of the hand-written gradient."""
+    xy, kw = [np.array(1.0), np.array(1.0)], {"v": [0.5, -0.25]}
+    eps = 1e-6
+
+    def moved(sign: int) -> list[np.ndarray]:
+        at = [a + sign * eps * d for a, d in zip(xy, kw["v"], strict=True)]
+        return workloads.goldstein_price_by_hand(*at)
+
+    plus, minus = moved(1), moved(-1)
+    expected = [(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)]
+    names = []
+    for name in run.names:
+        try:
+            got = run.pool.ask(name, "hvp", "goldstein_price", xy, kw)
+        except RuntimeError as error:
+            if "has no attribute 'hvp'" not in str(error):
+                raise
+            continue  # numpy by hand, core_simple, micrograd: first order only
+        for g, e in zip(got, expected, strict=True):
+            if not np.allclose(g, e, rtol=1e-6):
+                raise AssertionError(f"{name} gets a wrong Hessian-vector product")
+        names.append(name)
+    task = ("goldstein_price", xy, kw)
+    times = interleaved(run.pool, names, task, run.rounds * 10, kind="time-hvp")
+    table("HVP Goldstein-Price Hessian-vector product at (1, 1)", times, "µs", 1e6,
+          "dezero")  # fmt: skip
+    return [_target_vs(times, "HVP", "dezero", 0.5)]
+
+
+def w3(run: Run) -> list[str]:
+    targets = []
+    sizes = [10**4] if run.quick else [10**5, 10**6]
+    check(run.pool, run.array_names, "large", [np.linspace(-1, 1, 101)], {})
+    for size in sizes:
+        x = [np.linspace(-1, 1, size)]
+        times = interleaved(run.pool, run.array_names, ("large", x, {}), run.rounds)
+        table(f"W3 large arrays, {size:.0e} float64, forward+backward", times, "ms",
+              1e3, "numpy")  # fmt: skip
+        targets.append(_target_vs(times, f"W3 time {size:.0e}", "numpy", 1.1))
+        peaks = {
+            k: run.pool.ask(k, "peak", "large", x, {})
+            for k in run.array_names
+            if k != "torch"
+        }
+        table(f"W3 peak memory, {size:.0e} float64 (tracemalloc; not torch)", peaks,
+              "MB", 1e-6, "numpy")  # fmt: skip
+        targets.append(_target_vs(peaks, f"W3 memory {size:.0e}", "numpy", 1.1))
+    return targets
+
+
+def w4(run: Run) -> list[str]:
+    steps = 1000 if run.quick else 333_334
+    seconds = run.pool.ask("zerograd", "time", "chain", [np.array(1.0)], {"n": steps})
+    print(f"\nW4 chain of {3 * steps} ops: completes in {seconds:.1f} s,"
+          f" {seconds / (3 * steps) * 1e6:.2f} µs per op")  # fmt: skip
+    return [f"W4 {3 * steps}-op chain completes: met"]
+
+
+def w5(run: Run) -> list[str]:
+    ks = [50, 200, 800] if run.quick else [1000, 4000, 16000]
+    check(run.pool, run.array_names, "wide", [np.array(0.5)], {"k": 30})
+    scaling = {}
+    for name in run.array_names:
+        if name == "autograd" and not run.quick:
+            continue  # tracing 16000 branches takes minutes; not a graph engine
+        task = ("time", "wide", [np.array(0.5)])
+        t = [
+            statistics.median(run.pool.ask(name, *task, {"k": k}) for _ in range(3))
+            for k in ks
+        ]
+        scaling[name] = math.log(t[-1] / t[0]) / math.log(ks[-1] / ks[0])
+        print(f"  W5 {name:<20} " + "  ".join(
+            f"K={k}: {v * 1e3:.1f} ms" for k, v in zip(ks, t, strict=True)
+        ) + f"  exponent {scaling[name]:.2f}")  # fmt: skip
+    return [f"W5 scaling exponent {scaling['zerograd']:.2f}: "
+            + verdict(scaling["zerograd"], 1.1)]  # fmt: skip
+
+
+def w6(run: Run) -> list[str]:
+    size = 10**4 if run.quick else 10**6
+    print(
+        f"\nW6 30 elementwise ops on {size:.0e} floats, peak MB: no_grad /"
+        " recording / held after the output is dropped / forward+backward"
+    )
+    names = [n for n in run.array_names if n not in ("torch", "autograd")]
+    check(run.pool, names, "elementwise_30", [np.linspace(-1, 1, 101)], {})
+    memory = {}
+    x = [np.linspace(-1, 1, size)]
+    for name in names:
+        memory[name] = [
+            *run.pool.ask(name, "memory", "elementwise_30", [], {"size": size}),
+            run.pool.ask(name, "peak", "elementwise_30", x, {}),
+        ]
+        print(f"  {name:<20} " + " / ".join(f"{m / 1e6:.2f}" for m in memory[name]))
+    no_grad, graph = (memory["zerograd"][i] / memory["numpy"][i] for i in (0, 3))
+    return [
+        f"W6 no_grad peak {no_grad:.2f}x numpy: " + verdict(no_grad, 1.1),
+        f"W6 forward+backward peak {graph:.2f}x numpy by hand: " + verdict(graph, 1.1),
+    ]
+
+
+def dispatch_targets(run: Run) -> list[str]:
+    ratios = dispatch(number=2000 if run.quick else 20000, repeat=run.rounds)
+    return [f"Dispatch {label}: {ratio:.3f}x direct: " + verdict(ratio, 1.05)
+            for label, ratio in ratios.items()]  # fmt: skip
+
+
+def import_target(run: Run) -> list[str]:
+    extra = import_time(3 if run.quick else 15)
+    return [f"Import: `import zerograd` {extra * 1e3:+.0f} ms over numpy: "
+            + verdict(extra * 1e3, 50)]  # fmt: skip
+
+
+WORKLOADS = {
+    "W1": w1,
+    "W1p": w1p,
+    "W2": w2,
+    "HVP": hvp,
+    "W3": w3,
+    "W4": w4,
+    "W5": w5,
+    "W6": w6,
+    "dispatch": dispatch_targets,
+    "import": import_target,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
@@ -194,16 +373,27 @@ def main() -> None:
         help="comma-separated, from: numpy, " + ", ".join(ADAPTERS),
     )
     parser.add_argument(
+        "--workloads",
+        default=",".join(WORKLOADS),
+        help="comma-separated, from: " + ", ".join(WORKLOADS),
+    )
+    parser.add_argument(
         "--baseline",
         metavar="DIR",
         help="a checkout of another zerograd version (git worktree add DIR REF),"
         " measured as zerograd-baseline beside zerograd",
     )
     args = parser.parse_args()
+    chosen = [w for w in args.workloads.split(",") if w]
+    unknown = [w for w in chosen if w not in WORKLOADS]
+    if unknown:
+        parser.error(
+            f"unknown workload(s) {', '.join(unknown)}; choose from: "
+            + ", ".join(WORKLOADS)
+        )
     if args.baseline:
         os.environ[BASELINE_ENV] = os.path.abspath(args.baseline)
-    quick = args.quick
-    rounds = args.rounds or (2 if quick else 9)
+    rounds = args.rounds or (2 if args.quick else 9)
     machine = f"{platform.machine()}, {os.cpu_count()} cores"
     print(
         f"zerograd benchmark suite: {platform.python_implementation()}"
@@ -214,114 +404,17 @@ def main() -> None:
     if not args.baseline and "zerograd-baseline" in requested:
         requested.remove("zerograd-baseline")
     pool = Pool(["numpy", *[n for n in requested if n != "numpy"]])
-    names = list(pool.workers)
-    array_names = [n for n in names if n != "micrograd"]
+    run = Run(pool, args.quick, rounds)
     targets: list[str] = []
     try:
-        # W1: scalar chain
-        n = 100 if quick else 3000
-        check(pool, array_names, "chain", [np.array(1.0)], {"n": 50})
-        w1 = interleaved(
-            pool, array_names, ("chain", [np.array(1.0)], {"n": n}), rounds
-        )
-        per_op = {k: v / (3 * n) for k, v in w1.items()}
-        table(
-            f"W1 scalar chain, {n} steps, forward+backward",
-            per_op,
-            "µs per op",
-            1e6,
-            "numpy",
-        )
-        targets.append(_target_vs(per_op, "W1", "dezero-core-simple", 0.5))
-
-        # W2: Goldstein-Price gradient
-        xy = [np.array(1.0), np.array(1.0)]
-        check(pool, names, "goldstein_price", xy, {})
-        w2 = interleaved(pool, names, ("goldstein_price", xy, {}), rounds * 20)
-        table("W2 Goldstein-Price gradient at (1, 1)", w2, "µs", 1e6, "numpy")
-        targets.append(_target_vs(w2, "W2", "dezero-core-simple", 0.5))
-
-        # W3: large arrays
-        sizes = [10**4] if quick else [10**6, 10**7]
-        check(pool, array_names, "large", [np.linspace(-1, 1, 101)], {})
-        for size in sizes:
-            x = [np.linspace(-1, 1, size)]
-            r = max(3, rounds // (3 if size >= 10**7 else 1))
-            w3 = interleaved(pool, array_names, ("large", x, {}), r)
-            table(
-                f"W3 large arrays, {size:.0e} float64, forward+backward",
-                w3,
-                "ms",
-                1e3,
-                "numpy",
-            )
-            targets.append(_target_vs(w3, f"W3 time {size:.0e}", "numpy", 1.1))
-            peaks = {
-                k: pool.ask(k, "peak", "large", x, {})
-                for k in array_names
-                if k != "torch"
-            }
-            table(
-                f"W3 peak memory, {size:.0e} float64 (tracemalloc; not torch)",
-                peaks,
-                "MB",
-                1e-6,
-                "numpy",
-            )
-            targets.append(_target_vs(peaks, f"W3 memory {size:.0e}", "numpy", 1.1))
-
-        # W4: a very long chain
-        steps = 1000 if quick else 333_334
-        seconds = pool.ask("zerograd", "time", "chain", [np.array(1.0)], {"n": steps})
-        print(f"\nW4 chain of {3 * steps} ops: completes in {seconds:.1f} s,"
-              f" {seconds / (3 * steps) * 1e6:.2f} µs per op")  # fmt: skip
-        targets.append(f"W4 {3 * steps}-op chain completes: met")
-
-        # W5: wide frontier
-        ks = [50, 200, 800] if quick else [1000, 4000, 16000]
-        check(pool, array_names, "wide", [np.array(0.5)], {"k": 30})
-        scaling = {}
-        for name in array_names:
-            if name == "autograd" and not quick:
-                continue  # tracing 16000 branches takes minutes; not a graph engine
-            task = ("time", "wide", [np.array(0.5)])
-            t = [
-                statistics.median(pool.ask(name, *task, {"k": k}) for _ in range(3))
-                for k in ks
-            ]
-            scaling[name] = math.log(t[-1] / t[0]) / math.log(ks[-1] / ks[0])
-            print(f"  W5 {name:<20} " + "  ".join(
-                f"K={k}: {v * 1e3:.1f} ms" for k, v in zip(ks, t, strict=True)
-            ) + f"  exponent {scaling[name]:.2f}")  # fmt: skip
-        targets.append(f"W5 scaling exponent {scaling['zerograd']:.2f}: "
-                       + verdict(scaling["zerograd"], 1.1))  # fmt: skip
-
-        # W6: no_grad memory
-        size = 10**4 if quick else 10**6
-        print(f"\nW6 30 elementwise ops on {size:.0e} floats: peak MB no_grad /"
-              " recording / held after the output is dropped")  # fmt: skip
-        memory = {}
-        for name in [n for n in array_names if n not in ("torch", "autograd")]:
-            memory[name] = pool.ask(
-                name, "memory", "elementwise_30", [], {"size": size}
-            )
-            print(f"  {name:<20} " + " / ".join(f"{m / 1e6:.2f}" for m in memory[name]))
-        ratio = memory["zerograd"][0] / memory["numpy"][0]
-        targets.append(f"W6 no_grad peak {ratio:.2f}x numpy: " + verdict(ratio, 1.1))
+        for name in chosen:
+            if name not in ("dispatch", "import"):  # in this process, not the pool's
+                targets += WORKLOADS[name](run)
     finally:
         pool.close()
-
-    dispatch_ratios = dispatch(number=2000 if quick else 20000, repeat=rounds)
-    for label, ratio in dispatch_ratios.items():
-        targets.append(
-            f"Dispatch {label}: {ratio:.3f}x direct: " + verdict(ratio, 1.05)
-        )
-    extra = import_time(3 if quick else 15)
-    targets.append(
-        f"Import: `import zerograd` {extra * 1e3:+.0f} ms over numpy: "
-        + verdict(extra * 1e3, 50)
-    )
-
+    for name in ("dispatch", "import"):
+        if name in chosen:
+            targets += WORKLOADS[name](run)
     print("\nTargets")
     for line in targets:
         print(f"  {line}")

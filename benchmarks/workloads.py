@@ -24,6 +24,15 @@ def chain(fw: Any, x: Any, n: int) -> Any:
     return y
 
 
+def arith_chain(fw: Any, x: Any, n: int) -> Any:
+    """W1p: y = y - y * y * 1e-3, n times (3 arithmetic ops a step, one of
+    them with a Python constant); y shrinks slowly, the gradient stays finite."""
+    y = x
+    for _ in range(n):
+        y = y - y * y * 1e-3
+    return y
+
+
 def goldstein_price(fw: Any, x: Any, y: Any) -> Any:
     """W2: the seeds' Goldstein-Price function."""
     return (
@@ -71,6 +80,18 @@ def chain_by_hand(x: np.ndarray, n: int) -> list[np.ndarray]:
     return [g]
 
 
+def arith_chain_by_hand(x: np.ndarray, n: int) -> list[np.ndarray]:
+    ys = []
+    y = x
+    for _ in range(n):
+        ys.append(y)
+        y = y - y * y * 1e-3
+    g = np.ones_like(x)
+    for y in reversed(ys):
+        g = g * (1 - 2e-3 * y)
+    return [g]
+
+
 def goldstein_price_by_hand(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     a = x + y + 1
     b = 19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2
@@ -111,18 +132,32 @@ def wide_by_hand(x: np.ndarray, k: int) -> list[np.ndarray]:
     return [g]
 
 
-def elementwise_30_by_hand(x: np.ndarray) -> np.ndarray:
+def elementwise_30_forward_by_hand(x: np.ndarray) -> np.ndarray:
     y = x
     for _ in range(30):
         y = np.sin(y)
     return y
 
 
+def elementwise_30_by_hand(x: np.ndarray) -> list[np.ndarray]:
+    ys = []
+    y = x
+    for _ in range(30):
+        ys.append(y)
+        y = np.sin(y)
+    g = np.ones_like(x)
+    for y in reversed(ys):
+        g = g * np.cos(y)
+    return [g]
+
+
 BY_HAND = {
     chain: chain_by_hand,
+    arith_chain: arith_chain_by_hand,
     goldstein_price: goldstein_price_by_hand,
     large: large_by_hand,
     wide: wide_by_hand,
+    elementwise_30: elementwise_30_by_hand,
 }
 
 assert math.isclose(

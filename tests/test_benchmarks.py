@@ -20,11 +20,34 @@ def test_quick_suite_prints_every_workload_and_target():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    for heading in ("W1 scalar chain", "W2 Goldstein-Price", "W3 large arrays",
+    for heading in ("W1 scalar chain", "W1p scalar arithmetic chain",
+                    "W2 Goldstein-Price", "HVP Goldstein-Price", "W3 large arrays",
                     "W4 chain of", "W5 zerograd", "W6 30 elementwise", "Dispatch",
                     "Import", "Targets"):  # fmt: skip
         assert heading in out, heading
     targets = out.split("Targets")[1]
-    assert targets.count("target ≤") >= 8
+    assert targets.count("target ≤") >= 9
     # core_simple is not installed here: the ratios against it say so
     assert "dezero-core-simple not installed, no ratio" in targets
+    assert "HVP: dezero not installed, no ratio" in targets
+
+
+@pytest.mark.requires("zerograd-arith", "zerograd-elementwise")
+def test_suite_runs_the_workloads_asked_for_and_names_the_choices_otherwise():
+    def suite(*args):
+        return subprocess.run(
+            [sys.executable, SUITE, "--quick", "--frameworks", "numpy,zerograd", *args],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    result = suite("--workloads", "W1p,HVP")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "W1p scalar arithmetic chain" in result.stdout
+    assert "HVP Goldstein-Price" in result.stdout
+    assert "W2 Goldstein-Price" not in result.stdout
+    result = suite("--workloads", "W9")
+    assert result.returncode == 2
+    assert "unknown workload(s) W9; choose from: W1, W1p, W2, HVP" in result.stderr
+    assert "Traceback" not in result.stderr
