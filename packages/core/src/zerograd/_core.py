@@ -251,7 +251,7 @@ def _gradients(
     pending: dict[int, list[Function]] = {}
     seen: set[Function] = set()
     # The loop's hot names, as locals.
-    ndarray, numeric_scalars = np.ndarray, _NUMERIC_SCALARS
+    ndarray, numeric_scalars, constant = np.ndarray, _NUMERIC_SCALARS, _Constant
     for output, seed, seed_is_own in starts:
         previous = grads.get(output)
         if previous is None:
@@ -268,6 +268,7 @@ def _gradients(
         if c is not None and c not in seen:
             seen.add(c)
             pending.setdefault(c.generation, []).append(c)
+    anomaly = _detect_anomaly.get()  # read once: a backward is checked or not
     # DeZero's rule: a backward records a graph only when one is wanted.
     recording = _enable_backprop.set(create_graph)
     try:
@@ -306,7 +307,7 @@ def _gradients(
                     raise
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
-                if _detect_anomaly.get():
+                if anomaly:
                     found = [g for g in gxs if g is not None]
                     _check_anomaly(f, "backward", found, gys)
                 inputs = f.inputs
@@ -316,7 +317,7 @@ def _gradients(
                         f" for {len(inputs)} input(s); it must return one per input"
                     )
                 for x, gx in zip(inputs, gxs):  # noqa: B905  (lengths checked above)
-                    if gx is None:  # the op gives this input no gradient
+                    if gx is None or type(x) is constant:  # no gradient wanted
                         continue
                     if create_graph:
                         gx = as_variable(gx)
@@ -562,17 +563,50 @@ def as_variable(obj: Any) -> Variable:
 
 
 def _as_inputs(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
-    arrays = [
+    like = [
         x.data if isinstance(x, Variable) else x
         for x in inputs
         if isinstance(x, (Variable, np.ndarray))
     ]
+    if len(inputs) == 2 and len(like) == 1:  # `x * 1e-3`, `1 - x`: most constants
+        x0, x1 = inputs
+        if type(x1) in _NUMBERS and isinstance(x0, Variable):
+            return x0, _constant(_number_array(x1, like[0].dtype))
+        if type(x0) in _NUMBERS and isinstance(x1, Variable):
+            return _constant(_number_array(x0, like[0].dtype)), x1
     return tuple(
-        [
-            x if isinstance(x, Variable) else Variable(as_array(x, arrays))
-            for x in inputs
-        ]
+        [x if isinstance(x, Variable) else _constant(as_array(x, like)) for x in inputs]
     )
+
+
+_NUMBERS = frozenset((int, float))  # not bool, whose type is its own
+_NUMBER_DTYPES: dict[tuple[type, np.dtype[Any]], np.dtype[Any]] = {}
+
+
+def _number_array(x: float, dtype: np.dtype[Any]) -> np.ndarray:
+    # as_array(x, [an array of dtype]), the dtype cached: for a Python int or
+    # float (weak, NEP 50) it depends on the types only.
+    key = (type(x), dtype)
+    result = _NUMBER_DTYPES.get(key)
+    if result is None:
+        result = _NUMBER_DTYPES[key] = np.result_type(x, np.empty(0, dtype))
+    return np.asarray(x, dtype=result)
+
+
+class _Constant(Variable):
+    """An operand that was not a Variable (`x * 2.0`), made a leaf by the op
+    call. Nobody can ask for its gradient, so the backward loop keeps none."""
+
+    __slots__ = ()
+
+
+def _constant(data: np.ndarray) -> Variable:
+    _check_data(data)  # as_array gives an array operand back as it is
+    constant = _new_variable(_Constant)
+    constant.data = data
+    constant.name = constant.grad = constant.creator = None
+    constant.generation = 0
+    return constant
 
 
 def _as_output(y: Any, func: Function) -> Variable:
@@ -634,34 +668,57 @@ class Function:
             if not isinstance(x, Variable):
                 inputs = _as_inputs(inputs)
                 break
+        # One and two inputs, one output spelled out: most ops, and a list, a
+        # loop and a tuple fewer per call.
+        n = len(inputs)
         try:
-            ys = self.forward(*[x.data for x in inputs])
+            if n == 1:
+                ys = self.forward(inputs[0].data)
+            elif n == 2:
+                ys = self.forward(inputs[0].data, inputs[1].data)
+            else:
+                ys = self.forward(*[x.data for x in inputs])
         except Exception as error:
             _explain(error, self, "forward", inputs)
             raise
         if type(ys) is tuple:
-            outputs = [_as_output(y, self) for y in ys]
-        else:
-            outputs = [_as_output(ys, self)]
+            return self._record_outputs(inputs, [_as_output(y, self) for y in ys])
+        y = _as_output(ys, self)
+        if _detect_anomaly.get():
+            _check_anomaly(self, "forward", [y], inputs)
+        if _enable_backprop.get():
+            if n == 1:
+                generation = inputs[0].generation
+            elif n == 2:
+                generation = inputs[0].generation
+                if inputs[1].generation > generation:
+                    generation = inputs[1].generation
+            else:
+                generation = max([x.generation for x in inputs], default=0)
+            self.generation = generation
+            y.creator = self
+            y.generation = generation + 1
+            self.inputs = inputs
+            # A weak reference: an output and its creator would otherwise keep
+            # each other alive, and only the cyclic garbage collector frees them.
+            self.outputs = (weakref.ref(y),)
+        return y
+
+    def _record_outputs(
+        self, inputs: tuple[Variable, ...], outputs: list[Variable]
+    ) -> Any:
         if _detect_anomaly.get():
             _check_anomaly(self, "forward", outputs, inputs)
         if _enable_backprop.get():
-            generation = 0
-            for x in inputs:
-                if x.generation > generation:
-                    generation = x.generation
+            generation = max([x.generation for x in inputs], default=0)
             self.generation = generation
-            generation += 1
             for output in outputs:
                 output.creator = self
-                output.generation = generation
+                output.generation = generation + 1
             self.inputs = inputs
-            # Weak references: an output and its creator would otherwise keep
-            # each other alive, and only the cyclic garbage collector frees them.
             self.outputs = tuple([weakref.ref(output) for output in outputs])
-            if len(outputs) > 1:
-                # An output its user dropped still gets zeros in backward.
-                self._output_shapes = [(y.data.shape, y.data.dtype) for y in outputs]
+            # An output its user dropped still gets zeros in backward.
+            self._output_shapes = [(y.data.shape, y.data.dtype) for y in outputs]
         return outputs if len(outputs) > 1 else outputs[0]
 
     def _new_node(self) -> Function:

@@ -1,0 +1,152 @@
+"""The engine's fast paths against its plain ones: a Function call with one or
+two inputs and one output (spelled out) against the general call, and an
+operand made a constant cheaply (`x * 1e-3`) against the same operand given as
+a Variable. Gradients are also checked against closed forms, never against the
+code's own output alone."""
+
+import numpy as np
+import pytest
+
+import zerograd
+from zerograd import Function
+from zerograd import Variable
+
+
+class Mul(Function):
+    """x0 * x1, one rule."""
+
+    def forward(self, x0, x1):
+        return x0 * x1
+
+    def vjp(self, xp, x0, x1, gy):
+        return gy * x1, gy * x0
+
+
+class Mul3(Function):
+    """x0 * x1 * x2: the general call (more than two inputs)."""
+
+    def forward(self, x0, x1, x2):
+        return x0 * x1 * x2
+
+    def vjp(self, xp, x0, x1, x2, gy):
+        return gy * x1 * x2, gy * x0 * x2, gy * x0 * x1
+
+
+class Pair(Function):
+    """(x0 * x1, x0 + x1): two outputs, the general output path."""
+
+    def forward(self, x0, x1):
+        return x0 * x1, x0 + x1
+
+    def vjp(self, xp, x0, x1, g_prod, g_sum):
+        return g_prod * x1 + g_sum, g_prod * x0 + g_sum
+
+
+def mul(a, b):
+    return Mul()(a, b)
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.float64, np.float32, np.float16, np.int64, np.int8, np.complex128]
+)
+@pytest.mark.parametrize("number", [3, 2.5, -0.0, 1e300])
+@pytest.mark.parametrize("number_first", [False, True])
+def test_a_number_operand_gives_numpys_dtype_and_value(dtype, number, number_first):
+    data = np.array([1, 2, 3], dtype)
+    x = Variable(data)
+    args = (number, x) if number_first else (x, number)
+    expected_args = (number, data) if number_first else (data, number)
+    with np.errstate(all="ignore"):  # float16 times 1e300: inf, as numpy says
+        expected = np.multiply(*expected_args)
+        y = mul(*args)
+    assert y.data.dtype == expected.dtype
+    np.testing.assert_array_equal(y.data, expected)
+
+
+@pytest.mark.parametrize("number", [3, -1.5, 1e-3])
+@pytest.mark.parametrize("number_first", [False, True])
+def test_a_number_operand_gives_the_gradient_of_the_same_operand_as_a_variable(
+    number, number_first
+):
+    # The cheap constant (plain number) against the general path (a leaf).
+    x_fast, x_plain = Variable(np.array([0.5, 2.0])), Variable(np.array([0.5, 2.0]))
+    c = Variable(np.array(float(number)))
+    fast = mul(number, x_fast) if number_first else mul(x_fast, number)
+    plain = mul(c, x_plain) if number_first else mul(x_plain, c)
+    fast.backward()
+    plain.backward()
+    np.testing.assert_array_equal(x_fast.grad, x_plain.grad)
+    np.testing.assert_allclose(x_fast.grad, [number, number])  # d(c x)/dx = c
+
+
+def test_a_number_out_of_an_integer_dtypes_range_fails_as_in_numpy():
+    x = Variable(np.array([1, 2], np.int8))
+    with pytest.raises(OverflowError) as expected:
+        np.array([1, 2], np.int8) * 300
+    with pytest.raises(OverflowError, match=str(expected.value)):
+        mul(x, 300)
+
+
+def test_a_constant_made_of_a_number_gets_no_gradient_and_is_a_leaf():
+    x = Variable(np.array(2.0))
+    y = mul(x, 3.0)
+    constant = y.creator.inputs[1]
+    assert isinstance(constant, Variable)
+    assert constant.creator is None and constant.generation == 0
+    y.backward()
+    assert constant.grad is None
+    assert x.grad == 3.0
+    assert zerograd.grad(mul(x, 3.0), x) == 3.0
+
+
+def test_an_array_operand_is_checked_as_variable_data_is():
+    x = Variable(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError, match="numeric dtype"):
+        mul(x, np.array(["a", "b"]))
+    with pytest.raises(TypeError, match="cannot use str 'a' as an operand"):
+        mul(x, "a")
+    with pytest.raises(TypeError, match="cannot use bool"):
+        mul(x, True)
+
+
+def test_one_two_and_three_inputs_give_closed_form_gradients_and_generations():
+    a, b, c = (Variable(np.array(v)) for v in (2.0, 3.0, 5.0))
+    ab = mul(a, b)  # generation 1
+    abc = Mul3()(ab, c, a)  # general call: generation 2, a read twice
+    assert (ab.generation, abc.generation) == (1, 2)
+    assert abc.creator.generation == 1
+    abc.backward()
+    # abc = a² b c
+    assert (a.grad, b.grad, c.grad) == (2 * 2.0 * 3 * 5, 2.0**2 * 5, 2.0**2 * 3)
+
+
+def test_two_outputs_take_the_general_output_path():
+    a, b = Variable(np.array(2.0)), Variable(np.array(3.0))
+    product, total = Pair()(a, b)
+    assert product.generation == total.generation == 1
+    assert product.data == 6.0 and total.data == 5.0
+    mul(product, total).backward()
+    # (a b)(a + b): d/da = b (a + b) + a b, d/db = a (a + b) + a b
+    assert (a.grad, b.grad) == (3.0 * 5 + 6, 2.0 * 5 + 6)
+
+
+def test_a_tuple_of_one_output_gives_that_output():
+    class One(Function):
+        def forward(self, x):
+            return (x * 2,)
+
+        def vjp(self, xp, x, gy):
+            return (2 * gy,)
+
+    x = Variable(np.array([1.0, 2.0]))
+    y = One()(x)
+    assert isinstance(y, Variable)
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+def test_no_grad_records_nothing_on_either_path():
+    a, b, c = (Variable(np.array(v)) for v in (2.0, 3.0, 5.0))
+    with zerograd.no_grad():
+        outputs = [mul(a, 3.0), Mul3()(a, b, c), *Pair()(a, b)]
+    assert all(y.creator is None and y.generation == 0 for y in outputs)
