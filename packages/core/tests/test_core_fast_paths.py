@@ -1,7 +1,8 @@
 """The engine's fast paths against its plain ones: a Function call with one or
 two inputs and one output (spelled out) against the general call, and an
 operand made a constant cheaply (`x * 1e-3`) against the same operand given as
-a Variable. Gradients are also checked against closed forms, never against the
+a Variable, and the default seed (a read-only broadcast 1) against explicit
+ones. Gradients are also checked against closed forms, never against the
 code's own output alone."""
 
 import numpy as np
@@ -150,3 +151,60 @@ def test_no_grad_records_nothing_on_either_path():
     with zerograd.no_grad():
         outputs = [mul(a, 3.0), Mul3()(a, b, c), *Pair()(a, b)]
     assert all(y.creator is None and y.generation == 0 for y in outputs)
+
+
+class Identity(Function):
+    """Hands its gy on as it is: the seed itself reaches the input."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def vjp(self, xp, x, gy):
+        return gy
+
+
+def assert_own_array(g, shape, dtype, value):
+    assert type(g) is np.ndarray and g.flags.writeable and g.flags.c_contiguous
+    assert g.shape == shape and g.dtype == dtype
+    np.testing.assert_array_equal(g, np.full(shape, value, dtype))
+    g += 1  # a user may write into it
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.complex64])
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3)])
+def test_the_default_seed_reaches_no_user_as_a_broadcast_view(dtype, shape):
+    def leaf():
+        return Variable(np.ones(shape, dtype))
+
+    x = leaf()  # a leaf's own backward
+    x.backward()
+    assert_own_array(x.grad, shape, dtype, 1)
+    x = leaf()  # through an op that hands the seed on, retained too
+    y = Identity()(x)
+    y.backward(retain_grad=True)
+    assert_own_array(x.grad, shape, dtype, 1)
+    assert_own_array(y.grad, shape, dtype, 1)
+    assert not np.shares_memory(x.grad, y.grad)
+    x = leaf()
+    g0, g1 = zerograd.grad(Identity()(x), [x, x])
+    assert_own_array(g0, shape, dtype, 1)
+    assert_own_array(g1, shape, dtype, 1)
+    x = leaf()  # both seeds give what explicit ones give
+    y = mul(Identity()(x), x)
+    explicit = zerograd.grad(y, x, grad_outputs=np.ones(shape, dtype))
+    np.testing.assert_array_equal(zerograd.grad(y, x), explicit)
+    np.testing.assert_array_equal(explicit, 2 * np.ones(shape, dtype))  # d x²/dx
+
+
+def test_the_default_seed_of_a_graph_of_the_gradient_is_an_own_variable():
+    x = Variable(np.array([1.0, 2.0]))
+    y = Identity()(x)
+    y.backward(create_graph=True, retain_grad=True)
+    for g in (x.grad, y.grad):  # (the same Variable here: create_graph shares)
+        assert isinstance(g, Variable)
+        assert g.data.flags.writeable and g.data.base is None
+        np.testing.assert_array_equal(g.data, [1.0, 1.0])
+    x = Variable(np.array(3.0))
+    x.backward(create_graph=True)
+    assert isinstance(x.grad, Variable)
+    assert_own_array(x.grad.data, (), np.float64, 1)

@@ -193,18 +193,18 @@ class Variable:
             raise ValueError("backward() needs data, but this Variable's data is None")
         seed: Any
         if self.grad is None:
-            seed, own = np.ones_like(self.data), True
+            seed = _ones(self.data)
         else:
             seed = _checked_seed(_data(self.grad), self, "the seed self.grad")
-            own = False
         if create_graph:
-            seed = as_variable(self.grad if isinstance(self.grad, Variable) else seed)
+            grad = self.grad
+            seed = grad if isinstance(grad, Variable) else Variable(_copy(seed))
         if self.creator is None:
             # A leaf (or an output made under no_grad): d self / d self = 1.
-            self.grad = seed
+            self.grad = seed if create_graph or self.grad is not None else _copy(seed)
             return
         leaves, passed, retained = _gradients(
-            [(self, seed, own)], create_graph, None if retain_grad else frozenset()
+            [(self, seed)], create_graph, None if retain_grad else frozenset()
         )
         for y in passed:
             y.grad = retained.get(y)
@@ -220,11 +220,11 @@ class Variable:
 
 
 def _gradients(
-    starts: list[tuple[Variable, Any, bool]],
+    starts: list[tuple[Variable, Any]],
     create_graph: bool,
     retain: frozenset[Variable] | None,
 ) -> tuple[dict[Variable, Any], list[Variable], dict[Variable, Any]]:
-    """Backpropagate from (output, seed, seed is the loop's own) triples.
+    """Backpropagate from (output, seed) pairs.
 
     Returns the gradients of the leaves, every intermediate Variable passed on
     the way, and the gradients of the intermediates in `retain` (None: all).
@@ -252,12 +252,10 @@ def _gradients(
     seen: set[Function] = set()
     # The loop's hot names, as locals.
     ndarray, numeric_scalars, constant = np.ndarray, _NUMERIC_SCALARS, _Constant
-    for output, seed, seed_is_own in starts:
+    for output, seed in starts:  # a seed is the user's, or read-only ones
         previous = grads.get(output)
         if previous is None:
             grads[output] = seed
-            if seed_is_own:
-                own.add(output)
         else:  # one output seeded twice
             total = grads[output] = previous + seed
             if type(total) is ndarray:
@@ -383,6 +381,13 @@ def _zerograd_ops() -> Any:
     return sys.modules["zerograd.ops"]
 
 
+def _ones(data: np.ndarray) -> np.ndarray:
+    # The default seed: one 1 broadcast to the output's shape, read-only, so
+    # that a big output costs no array of ones (W3: one array less at the
+    # peak). Never owned by the loop, so copied wherever it would be stored.
+    return np.broadcast_to(np.ones((), data.dtype), data.shape)
+
+
 def _copy(g: Any) -> np.ndarray:
     # A gradient of its own for the user: ops may return one array for several
     # inputs, a view of another gradient, or an array they keep.
@@ -480,11 +485,11 @@ def grad(
     """
     output_list = _variables(outputs)
     input_list = _variables(inputs)
-    starts: list[tuple[Variable, Any, bool]] = []
+    starts: list[tuple[Variable, Any]] = []
     if grad_outputs is None:
         for y in output_list:
-            seed = np.ones_like(y.data)
-            starts.append((y, Variable(seed) if create_graph else seed, True))
+            seed = _ones(y.data)
+            starts.append((y, Variable(_copy(seed)) if create_graph else seed))
     else:
         single = isinstance(outputs, Variable)
         seed_list = [grad_outputs] if single else list(grad_outputs)
@@ -495,7 +500,7 @@ def grad(
             )
         for y, given in zip(output_list, seed_list):  # noqa: B905  (checked above)
             seed = _checked_seed(_data(given), y, "grad_outputs")
-            starts.append((y, as_variable(given) if create_graph else seed, False))
+            starts.append((y, as_variable(given) if create_graph else seed))
     leaves, _, retained = _gradients(starts, create_graph, frozenset(input_list))
     results = []
     returned: set[int] = set()  # ids of arrays `results` holds: alive, not reused
