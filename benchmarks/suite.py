@@ -258,6 +258,8 @@ def hvp(run: Run) -> list[str]:
             if not np.allclose(g, e, rtol=1e-6):
                 raise AssertionError(f"{name} gets a wrong Hessian-vector product")
         names.append(name)
+    if not names:
+        return ["HVP: no framework chosen differentiates twice, no ratio"]
     task = ("goldstein_price", xy, kw)
     times = interleaved(run.pool, names, task, run.rounds * 10, kind="time-hvp")
     table("HVP Goldstein-Price Hessian-vector product at (1, 1)", times, "µs", 1e6,

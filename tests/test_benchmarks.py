@@ -47,6 +47,12 @@ def test_suite_runs_the_workloads_asked_for_and_names_the_choices_otherwise():
     assert "W1p scalar arithmetic chain" in result.stdout
     assert "HVP Goldstein-Price" in result.stdout
     assert "W2 Goldstein-Price" not in result.stdout
+    result = subprocess.run(
+        [sys.executable, SUITE, "--quick", "--frameworks", "numpy", "--workloads",
+         "HVP"], capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "HVP: no framework chosen differentiates twice" in result.stdout
     result = suite("--workloads", "W9")
     assert result.returncode == 2
     assert "unknown workload(s) W9; choose from: W1, W1p, W2, HVP" in result.stderr

@@ -80,6 +80,15 @@ def test_a_number_operand_gives_the_gradient_of_the_same_operand_as_a_variable(
     np.testing.assert_allclose(x_fast.grad, [number, number])  # d(c x)/dx = c
 
 
+def test_the_dtype_of_a_number_alone_follows_its_value_not_a_cache():
+    with pytest.raises(TypeError, match="numeric dtype"):
+        zerograd.as_variable(2**70)  # numpy: an object array
+    assert zerograd.as_array(3).dtype == np.asarray(3).dtype
+    assert zerograd.as_array(2**70, [np.array(1.0)]).dtype == np.float64
+    assert zerograd.as_array(3, [np.array(1.0)]).dtype == np.float64
+    assert zerograd.as_array(3, [np.array(1, np.int8)]).dtype == np.int8
+
+
 def test_a_number_out_of_an_integer_dtypes_range_fails_as_in_numpy():
     x = Variable(np.array([1, 2], np.int8))
     with pytest.raises(OverflowError) as expected:
@@ -98,6 +107,19 @@ def test_a_constant_made_of_a_number_gets_no_gradient_and_is_a_leaf():
     assert constant.grad is None
     assert x.grad == 3.0
     assert zerograd.grad(mul(x, 3.0), x) == 3.0
+
+
+def test_a_constant_asked_for_gets_its_true_gradient():
+    x = Variable(np.array([1.0, 2.0]))
+    y = mul(x, 3.0)
+    constant = y.creator.inputs[1]
+    # d(sum of x * c)/dc = sum of x, as c broadcasts
+    assert zerograd.grad(y, constant) == 3.0
+    gx, gc = zerograd.grad(y, [x, constant])
+    np.testing.assert_array_equal(gx, [3.0, 3.0])
+    assert gc == 3.0
+    (gc,) = zerograd.grad(y, [constant], create_graph=True)
+    assert gc.data == 3.0
 
 
 def test_an_array_operand_is_checked_as_variable_data_is():

@@ -193,15 +193,16 @@ class Variable:
             raise ValueError("backward() needs data, but this Variable's data is None")
         seed: Any
         if self.grad is None:
-            seed = _ones(self.data)
+            # Ones, as an array of its own where it is stored as it is.
+            stored = create_graph or self.creator is None
+            seed = np.ones_like(self.data) if stored else _ones(self.data)
         else:
             seed = _checked_seed(_data(self.grad), self, "the seed self.grad")
         if create_graph:
-            grad = self.grad
-            seed = grad if isinstance(grad, Variable) else Variable(_copy(seed))
+            seed = as_variable(self.grad if isinstance(self.grad, Variable) else seed)
         if self.creator is None:
             # A leaf (or an output made under no_grad): d self / d self = 1.
-            self.grad = seed if create_graph or self.grad is not None else _copy(seed)
+            self.grad = seed
             return
         leaves, passed, retained = _gradients(
             [(self, seed)], create_graph, None if retain_grad else frozenset()
@@ -315,8 +316,10 @@ def _gradients(
                         f" for {len(inputs)} input(s); it must return one per input"
                     )
                 for x, gx in zip(inputs, gxs):  # noqa: B905  (lengths checked above)
-                    if gx is None or type(x) is constant:  # no gradient wanted
+                    if gx is None:  # the op gives this input no gradient
                         continue
+                    if type(x) is constant and (retain is None or x not in retain):
+                        continue  # a number made an operand, not asked for
                     if create_graph:
                         gx = as_variable(gx)
                     elif type(gx) is ndarray:
@@ -488,8 +491,8 @@ def grad(
     starts: list[tuple[Variable, Any]] = []
     if grad_outputs is None:
         for y in output_list:
-            seed = _ones(y.data)
-            starts.append((y, Variable(_copy(seed)) if create_graph else seed))
+            seed = Variable(np.ones_like(y.data)) if create_graph else _ones(y.data)
+            starts.append((y, seed))
     else:
         single = isinstance(outputs, Variable)
         seed_list = [grad_outputs] if single else list(grad_outputs)
@@ -501,6 +504,8 @@ def grad(
         for y, given in zip(output_list, seed_list):  # noqa: B905  (checked above)
             seed = _checked_seed(_data(given), y, "grad_outputs")
             starts.append((y, as_variable(given) if create_graph else seed))
+    # A constant made of a number (y.creator.inputs[1]) gets a gradient only
+    # where it is asked for.
     leaves, _, retained = _gradients(starts, create_graph, frozenset(input_list))
     results = []
     returned: set[int] = set()  # ids of arrays `results` holds: alive, not reused
@@ -529,11 +534,6 @@ def _checked_seed(seed: Any, output: Variable, what: str) -> np.ndarray:
 # --- Function ----------------------------------------------------------------
 
 
-# The dtype a Python float takes beside arrays of these dtypes (NEP 50), by
-# the dtypes: np.result_type costs as much as the rest of the conversion.
-_FLOAT_DTYPES: dict[tuple[np.dtype[Any], ...], np.dtype[Any]] = {}
-
-
 def as_array(x: Any, like: Sequence[np.ndarray] = ()) -> np.ndarray:
     """Turn a number, a numpy scalar or a list of numbers into an ndarray.
 
@@ -542,12 +542,8 @@ def as_array(x: Any, like: Sequence[np.ndarray] = ()) -> np.ndarray:
     """
     if isinstance(x, np.ndarray):
         return x
-    if type(x) is float:  # the common case, e.g. `x * 1e-3`: dtype cached
-        key = tuple([a.dtype for a in like])
-        dtype = _FLOAT_DTYPES.get(key)
-        if dtype is None:
-            dtype = _FLOAT_DTYPES[key] = np.result_type(x, *like)
-        return np.asarray(x, dtype=dtype)
+    if type(x) in _NUMBERS and like:  # the common case, `x * 1e-3`: dtype cached
+        return _number_array(x, tuple([a.dtype for a in like]))
     if isinstance(x, (int, float, complex)) and not isinstance(x, bool):
         return np.asarray(x, dtype=np.result_type(x, *like))
     if isinstance(x, (np.generic, list, tuple)):
@@ -558,6 +554,23 @@ def as_array(x: Any, like: Sequence[np.ndarray] = ()) -> np.ndarray:
         f"cannot use {type(x).__name__} {x!r:.60} as an operand: accepted are"
         f" Variable, numpy.ndarray, int, float, complex and lists of numbers"
     )
+
+
+_NUMBERS = frozenset((int, float))  # not bool, whose type is its own
+# The dtype a Python int or float takes beside arrays of given dtypes, by its
+# type and theirs: under NEP 50 (numpy 2) the value plays no part there (alone,
+# a big int becomes an object array), and np.result_type costs as much as the
+# rest of the conversion.
+_NUMBER_DTYPES: dict[tuple[type, tuple[np.dtype[Any], ...]], np.dtype[Any]] = {}
+
+
+def _number_array(x: float, dtypes: tuple[np.dtype[Any], ...]) -> np.ndarray:
+    key = (type(x), dtypes)
+    dtype = _NUMBER_DTYPES.get(key)
+    if dtype is None:
+        arrays = [np.empty(0, d) for d in dtypes]
+        dtype = _NUMBER_DTYPES[key] = np.result_type(x, *arrays)
+    return np.asarray(x, dtype=dtype)
 
 
 def as_variable(obj: Any) -> Variable:
@@ -576,42 +589,20 @@ def _as_inputs(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
     if len(inputs) == 2 and len(like) == 1:  # `x * 1e-3`, `1 - x`: most constants
         x0, x1 = inputs
         if type(x1) in _NUMBERS and isinstance(x0, Variable):
-            return x0, _constant(_number_array(x1, like[0].dtype))
+            return x0, _Constant(_number_array(x1, (like[0].dtype,)))
         if type(x0) in _NUMBERS and isinstance(x1, Variable):
-            return _constant(_number_array(x0, like[0].dtype)), x1
+            return _Constant(_number_array(x0, (like[0].dtype,))), x1
     return tuple(
-        [x if isinstance(x, Variable) else _constant(as_array(x, like)) for x in inputs]
+        [x if isinstance(x, Variable) else _Constant(as_array(x, like)) for x in inputs]
     )
-
-
-_NUMBERS = frozenset((int, float))  # not bool, whose type is its own
-_NUMBER_DTYPES: dict[tuple[type, np.dtype[Any]], np.dtype[Any]] = {}
-
-
-def _number_array(x: float, dtype: np.dtype[Any]) -> np.ndarray:
-    # as_array(x, [an array of dtype]), the dtype cached: for a Python int or
-    # float (weak, NEP 50) it depends on the types only.
-    key = (type(x), dtype)
-    result = _NUMBER_DTYPES.get(key)
-    if result is None:
-        result = _NUMBER_DTYPES[key] = np.result_type(x, np.empty(0, dtype))
-    return np.asarray(x, dtype=result)
 
 
 class _Constant(Variable):
     """An operand that was not a Variable (`x * 2.0`), made a leaf by the op
-    call. Nobody can ask for its gradient, so the backward loop keeps none."""
+    call. The backward loop keeps no gradient for it unless `grad` asks for
+    one (through `y.creator.inputs`)."""
 
     __slots__ = ()
-
-
-def _constant(data: np.ndarray) -> Variable:
-    _check_data(data)  # as_array gives an array operand back as it is
-    constant = _new_variable(_Constant)
-    constant.data = data
-    constant.name = constant.grad = constant.creator = None
-    constant.generation = 0
-    return constant
 
 
 def _as_output(y: Any, func: Function) -> Variable:
