@@ -581,17 +581,17 @@ def as_variable(obj: Any) -> Variable:
 
 
 def _as_inputs(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
+    if len(inputs) == 2:  # `x * 1e-3`, `1 - x`: most constants, the dtype cached
+        x0, x1 = inputs
+        if type(x1) in _NUMBERS and isinstance(x0, Variable):
+            return x0, _Constant(_number_array(x1, (x0.data.dtype,)))
+        if type(x0) in _NUMBERS and isinstance(x1, Variable):
+            return _Constant(_number_array(x0, (x1.data.dtype,))), x1
     like = [
         x.data if isinstance(x, Variable) else x
         for x in inputs
         if isinstance(x, (Variable, np.ndarray))
     ]
-    if len(inputs) == 2 and len(like) == 1:  # `x * 1e-3`, `1 - x`: most constants
-        x0, x1 = inputs
-        if type(x1) in _NUMBERS and isinstance(x0, Variable):
-            return x0, _Constant(_number_array(x1, (like[0].dtype,)))
-        if type(x0) in _NUMBERS and isinstance(x1, Variable):
-            return _Constant(_number_array(x0, (like[0].dtype,))), x1
     return tuple(
         [x if isinstance(x, Variable) else _Constant(as_array(x, like)) for x in inputs]
     )
@@ -679,6 +679,7 @@ class Function:
             raise
         if type(ys) is tuple:
             return self._record_outputs(inputs, [_as_output(y, self) for y in ys])
+        # The one-output case of _record_outputs, spelled out.
         y = _as_output(ys, self)
         if _detect_anomaly.get():
             _check_anomaly(self, "forward", [y], inputs)
