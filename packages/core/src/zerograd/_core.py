@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import sys
 import weakref
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from zerograd import _floats
 from zerograd._checks import _NUMERIC_KINDS
 from zerograd._checks import _NUMERIC_SCALARS
 from zerograd._checks import _check_anomaly
@@ -106,13 +108,16 @@ def _data(value: Any) -> Any:
 class Variable:
     """A node of the graph: an array, its gradient and the Function that made it."""
 
-    __slots__ = ("__weakref__", "creator", "data", "generation", "grad", "name")
+    __slots__ = ("__weakref__", "_d", "creator", "generation", "grad", "name")
     # ndarray op Variable must come to the Variable's reflected operator instead
     # of numpy looping over the array and building an object array.
     __array_priority__ = 200
     __array_ufunc__ = None
 
-    data: np.ndarray  # None only in a Variable made as a placeholder
+    # The data as the engine holds it: the array, or, for a 0-d float64 made by
+    # an op written against xp, a Python float (see zerograd._floats); `.data`
+    # is always an array.
+    _d: Any
     name: str | None
     grad: Any  # an array, or a Variable after backward(create_graph=True)
     creator: Function | None
@@ -121,21 +126,34 @@ class Variable:
     def __init__(self, data: np.ndarray | None, name: str | None = None) -> None:
         if data is not None:
             _check_data(data)
-        self.data = data  # type: ignore[assignment]
+        self._d = data
         self.name = name
         self.grad = None
         self.creator = None
         self.generation = 0
 
     @property
+    def data(self) -> np.ndarray:
+        """The array (None only in a Variable made as a placeholder)."""
+        d = self._d
+        if type(d) is float:  # made an array once, then kept: writes are seen
+            d = self._d = np.array(d)
+        return d
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        self._d = value
+
+    @property
     def shape(self) -> tuple[int, ...]:
         """The shape of `data`."""
-        return self.data.shape
+        d = self._d
+        return () if type(d) is float else d.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions of `data`."""
-        return self.data.ndim
+        return len(self.shape)
 
     @property
     def size(self) -> int:
@@ -145,13 +163,14 @@ class Variable:
     @property
     def dtype(self) -> np.dtype[Any]:
         """The dtype of `data`."""
-        return self.data.dtype
+        d = self._d
+        return _F64 if type(d) is float else d.dtype
 
     def __len__(self) -> int:
         return len(self.data)
 
     def __repr__(self) -> str:
-        if self.data is None:
+        if self._d is None:
             return "variable(None)"
         body = str(self.data).replace("\n", "\n" + " " * 9)
         return f"variable({body})"
@@ -166,7 +185,7 @@ class Variable:
                 " Variable(y.data.copy()) for a new leaf with its values"
             )
         copied = _new_variable(Variable)
-        for name in ("creator", "data", "generation", "grad", "name"):
+        for name in ("_d", "creator", "generation", "grad", "name"):
             setattr(copied, name, getattr(self, name))
         return copied
 
@@ -189,13 +208,13 @@ class Variable:
         own; with `create_graph`, as in DeZero, gradients are Variables with a
         graph of their own, to differentiate again (`x.grad.backward()`).
         """
-        if self.data is None:
+        if self._d is None:
             raise ValueError("backward() needs data, but this Variable's data is None")
         seed: Any
         if self.grad is None:
             # Ones, as an array of its own where it is stored as it is.
             stored = create_graph or self.creator is None
-            seed = np.ones_like(self.data) if stored else _ones(self.data)
+            seed = np.ones_like(self.data) if stored else _ones(self._d)
         else:
             seed = _checked_seed(_data(self.grad), self, "the seed self.grad")
         if create_graph:
@@ -253,12 +272,13 @@ def _gradients(
     seen: set[Function] = set()
     # The loop's hot names, as locals.
     ndarray, numeric_scalars, constant = np.ndarray, _NUMERIC_SCALARS, _Constant
+    f64 = np.float64
     for output, seed in starts:  # a seed is the user's, or read-only ones
         previous = grads.get(output)
         if previous is None:
             grads[output] = seed
         else:  # one output seeded twice
-            total = grads[output] = previous + seed
+            total = grads[output] = _added(previous, seed)
             if type(total) is ndarray:
                 own.add(output)
             else:
@@ -274,6 +294,7 @@ def _gradients(
         generation = max(pending, default=-1)
         while generation >= 0:
             for f in pending.pop(generation, ()):
+                on_floats = f._rule_on_floats
                 gys: list[Any] = []
                 for ref in f.outputs:
                     y = ref()
@@ -285,7 +306,7 @@ def _gradients(
                     kept = retain is None or y in retain
                     gy = grads.pop(y, None)
                     if gy is None:  # an output nothing used
-                        gy = _zeros(y.data.shape, y.data.dtype, create_graph)
+                        gy = _zeros(y.shape, y.dtype, create_graph)
                     elif y in own:
                         own.remove(y)
                     elif kept and not create_graph:
@@ -298,6 +319,8 @@ def _gradients(
                         # fails, always, instead of changing another gradient.
                         gy = gy.view()
                         gy.flags.writeable = False
+                    elif type(gy) is float and not on_floats:
+                        gy = f64(gy)  # what numpy gives an op on arrays
                     gys.append(gy)
                 try:
                     gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
@@ -322,22 +345,29 @@ def _gradients(
                         continue  # a number made an operand, not asked for
                     if create_graph:
                         gx = as_variable(gx)
-                    elif type(gx) is ndarray:
-                        if gx.dtype.kind not in _NUMERIC_KINDS:
-                            raise _not_numeric(f, gx)
-                    elif type(gx) not in numeric_scalars:
-                        gx = _gradient_array(f, gx)
-                    # Numpy scalars (0-d results) pass as they are, for speed;
-                    # they become arrays when stored.
-                    if gx.shape != x.data.shape:
-                        gx = _summed_to_input(f, x, gx, create_graph)
+                        if gx.shape != x.shape:
+                            gx = _summed_to_input(f, x, gx, create_graph)
+                    elif type(gx) is float:  # a 0-d float64, from a rule on floats
+                        if type(x._d) is not float and x._d.shape:
+                            gx = _summed_to_input(f, x, np.asarray(gx), False)
+                    else:
+                        if type(gx) is ndarray:
+                            if gx.dtype.kind not in _NUMERIC_KINDS:
+                                raise _not_numeric(f, gx)
+                        elif type(gx) not in numeric_scalars:
+                            gx = _gradient_array(f, gx)
+                        # Numpy scalars (0-d results) pass as they are, for
+                        # speed; they become arrays when stored.
+                        d = x._d
+                        if gx.shape != (() if type(d) is float else d.shape):
+                            gx = _summed_to_input(f, x, gx, create_graph)
                     previous = grads.get(x)
                     if previous is None:
                         grads[x] = gx
                     elif x in own and previous.dtype == gx.dtype:
                         previous += gx
                     else:
-                        total = grads[x] = previous + gx
+                        total = grads[x] = _added(previous, gx)
                         if type(total) is ndarray:
                             own.add(x)
                         else:  # numpy gives scalars for 0-d sums: nothing to own
@@ -360,7 +390,7 @@ def _summed_to_input(f: Function, x: Variable, gx: Any, create_graph: bool) -> A
     # As PyTorch's engine does (validate_outputs): the gradient of an input that
     # an op broadcast is summed back to the input's shape here, so that binary
     # ops need not; any other shape is the op's mistake.
-    shape = x.data.shape
+    shape = x.shape
     try:
         reducible = np.broadcast_shapes(shape, gx.shape) == gx.shape
     except ValueError:
@@ -384,11 +414,29 @@ def _zerograd_ops() -> Any:
     return sys.modules["zerograd.ops"]
 
 
-def _ones(data: np.ndarray) -> np.ndarray:
+def _ones(data: Any) -> Any:
     # The default seed: one 1 broadcast to the output's shape, read-only, so
     # that a big output costs no array of ones (W3: one array less at the
     # peak). Never owned by the loop, so copied wherever it would be stored.
+    if type(data) is float:
+        return 1.0
     return np.broadcast_to(np.ones((), data.dtype), data.shape)
+
+
+def _added(a: Any, b: Any) -> Any:
+    # Two gradients of one Variable, summed as numpy sums them: Python floats
+    # are numpy's float64 scalars, the sum of two exactly numpy's where it is
+    # a normal number (else numpy computes it, with its warnings).
+    if type(a) is float:
+        if type(b) is float:
+            total = a + b
+            if _TINY <= abs(total) < _INF:
+                return total
+            return np.float64(a) + b
+        a = np.float64(a)
+    elif type(b) is float:
+        b = np.float64(b)
+    return a + b
 
 
 def _copy(g: Any) -> np.ndarray:
@@ -433,30 +481,29 @@ def _backward_graph(f: Function, gys: list[Any]) -> Any:
             f" written once against the namespace xp (see zerograd.Function), to"
             f" support derivatives of any order"
         )
-    return _vjp(f, gys, create_graph=True)
-
-
-def _vjp(f: Function, gys: Sequence[Any], create_graph: bool) -> Any:
     # The engine, not the op, picks what the rule computes with: numpy and
-    # arrays at first order; zerograd's ops and Variables where the gradient's
-    # own graph is recorded, so that one rule serves every order.
+    # arrays (or floats) at first order; zerograd's ops and Variables where the
+    # gradient's own graph is recorded, so that one rule serves every order.
     reads = f.reads
+    saved: Sequence[Variable] = ()
     if reads == "inputs":
-        saved: Sequence[Any] = f.inputs if create_graph else [x.data for x in f.inputs]
+        saved = f.inputs
     elif reads == "outputs":
-        outputs = []
-        for ref in f.outputs:
-            y = ref()
-            if y is None:
-                raise RuntimeError(
-                    f"{type(f).__name__}'s derivative reads its outputs, but one"
-                    f" of them was dropped before backward; keep every output"
-                )
-            outputs.append(y if create_graph else y.data)
-        saved = outputs
-    else:
-        saved = ()
-    return f.vjp(_zerograd_ops() if create_graph else np, *saved, *gys)
+        saved = _outputs_read(f)
+    return f.vjp(_zerograd_ops(), *saved, *gys)
+
+
+def _outputs_read(f: Function) -> list[Variable]:
+    outputs = []
+    for ref in f.outputs:
+        y = ref()
+        if y is None:
+            raise RuntimeError(
+                f"{type(f).__name__}'s derivative reads its outputs, but one"
+                f" of them was dropped before backward; keep every output"
+            )
+        outputs.append(y)
+    return outputs
 
 
 def _variables(value: Any) -> list[Variable]:
@@ -584,9 +631,9 @@ def _as_inputs(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
     if len(inputs) == 2:  # `x * 1e-3`, `1 - x`: most constants, the dtype cached
         x0, x1 = inputs
         if type(x1) in _NUMBERS and isinstance(x0, Variable):
-            return x0, _Constant(_number_array(x1, (x0.data.dtype,)))
+            return x0, _number_beside(x1, x0)
         if type(x0) in _NUMBERS and isinstance(x1, Variable):
-            return _Constant(_number_array(x0, (x1.data.dtype,))), x1
+            return _number_beside(x0, x1), x1
     like = [
         x.data if isinstance(x, Variable) else x
         for x in inputs
@@ -597,6 +644,27 @@ def _as_inputs(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
     )
 
 
+def _number_beside(number: float, x: Variable) -> Variable:
+    # Beside a 0-d float64 a Python float is float64 (NEP 50), and so is an int
+    # that a float holds exactly: the constant stays a float, for the float path.
+    d = x._d
+    scalar = type(d) is float or (
+        type(d) is np.ndarray and d.dtype is _F64 and not d.shape
+    )
+    if scalar and (type(number) is float or -_EXACT_INT <= number <= _EXACT_INT):
+        return _constant(float(number))
+    return _constant(_number_array(number, (x.dtype,)))
+
+
+def _constant(value: Any) -> Variable:
+    # A number made float or array by the caller: nothing to check.
+    constant = _new_variable(_Constant)
+    constant._d = value
+    constant.name = constant.grad = constant.creator = None
+    constant.generation = 0
+    return constant
+
+
 class _Constant(Variable):
     """An operand that was not a Variable (`x * 2.0`), made a leaf by the op
     call. The backward loop keeps no gradient for it unless `grad` asks for
@@ -605,8 +673,61 @@ class _Constant(Variable):
     __slots__ = ()
 
 
+# Where the float path (zerograd._floats) claims numpy's exact result: normal
+# numbers. Zero, subnormal, inf and NaN results are computed again on arrays,
+# as an overflow or underflow on the way may have made them, which numpy
+# reports and Python does not.
+_TINY = np.finfo(np.float64).tiny
+_INF = math.inf
+_EXACT_INT = 2**53
+_F64 = np.dtype(np.float64)
+
+
+def _computed(rule: Callable[..., Any], values: list[Any]) -> Any:
+    """`rule(xp, *values)`: on Python floats where every value is a 0-d float64
+    and the result is numpy's, else on numpy and arrays."""
+    floats = []
+    for v in values:
+        t = type(v)
+        if t is float:
+            floats.append(v)
+        elif (t is np.ndarray and v.dtype is _F64 and not v.shape) or t is np.float64:
+            floats.append(float(v))
+        else:
+            break
+    else:
+        try:
+            result = rule(_floats, *floats)
+        except Exception:  # numpy, on arrays, raises what is wrong
+            pass
+        else:
+            if _exact(result):
+                return result
+    return rule(np, *[np.array(v) if type(v) is float else v for v in values])
+
+
+def _exact(result: Any) -> bool:
+    if type(result) is float or type(result) is np.float64:
+        return _TINY <= abs(result) < _INF
+    if type(result) is tuple:
+        for r in result:
+            if r is not None and not (
+                (type(r) is float or type(r) is np.float64) and _TINY <= abs(r) < _INF
+            ):
+                return False
+        return True
+    return False
+
+
 def _as_output(y: Any, func: Function) -> Variable:
-    if type(y) is not np.ndarray:
+    t = type(y)
+    if t is float or t is np.float64:  # a 0-d float64, held as a Python float
+        output = _new_variable(Variable)
+        output._d = float(y)
+        output.name = output.grad = output.creator = None
+        output.generation = 0
+        return output
+    if t is not np.ndarray:
         y = np.asarray(y)  # numpy turns 0-d results into scalars
     if y.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(
@@ -614,7 +735,7 @@ def _as_output(y: Any, func: Function) -> Variable:
             f" forward must return numeric numpy arrays"
         )
     output = _new_variable(Variable)
-    output.data = y
+    output._d = y
     output.name = output.grad = output.creator = None
     output.generation = 0
     return output
@@ -648,6 +769,10 @@ class Function:
     reads = "inputs"
     # DeZero's style: backward takes Variables and computes with ops.
     backward_on_variables = False
+    # Set for each subclass: forward takes xp (is written against a namespace),
+    # and its backward is its rule, on Python floats where it can.
+    _forward_on_xp = False
+    _rule_on_floats = False
 
     # Class-level defaults, so that subclasses whose __init__ does not call
     # super().__init__() (as the book's Pow) still work.
@@ -668,7 +793,9 @@ class Function:
         # loop and a tuple fewer per call.
         n = len(inputs)
         try:
-            if n == 1:
+            if self._forward_on_xp:
+                ys = _computed(self.forward, [x._d for x in inputs])
+            elif n == 1:
                 ys = self.forward(inputs[0].data)
             elif n == 2:
                 ys = self.forward(inputs[0].data, inputs[1].data)
@@ -715,7 +842,7 @@ class Function:
             self.inputs = inputs
             self.outputs = tuple([weakref.ref(output) for output in outputs])
             # An output its user dropped still gets zeros in backward.
-            self._output_shapes = [(y.data.shape, y.data.dtype) for y in outputs]
+            self._output_shapes = [(y.shape, y.dtype) for y in outputs]
         return outputs if len(outputs) > 1 else outputs[0]
 
     def _new_node(self) -> Function:
@@ -771,17 +898,28 @@ class Function:
                 f"{cls.__name__}.reads is {cls.reads!r}: it says what the derivative"
                 f" reads, one of {', '.join(map(repr, _READS))}"
             )
+        if "forward" in vars(cls):
+            cls._forward_on_xp = _takes_xp(vars(cls)["forward"])
         if cls.backward_on_variables and "backward" in vars(cls):
             cls.backward = _on_variables(vars(cls)["backward"])
         elif "vjp" in vars(cls) and "backward" not in vars(cls):
-            # The first-order backward the loop calls: the rule on arrays, with
-            # one unary case spelled out (W1's ops), as it is most of them.
-            cls.backward = _FIRST_ORDER[cls.reads]
+            # The first-order backward the loop calls: the rule on numpy and
+            # arrays, or, for an op written against xp, on Python floats where
+            # it can (zerograd._floats).
+            table = _RULE_ON_FLOATS if cls._forward_on_xp else _RULE_ON_ARRAYS
+            cls.backward = table[cls.reads]
+        cls._rule_on_floats = cls.backward in _RULE_ON_FLOATS.values()
 
 
-# The first-order backward of an op with a rule: the rule on numpy and arrays.
-# One output and one or two inputs are spelled out: most ops, and a list and two
-# unpackings fewer per call (W1: 8 % of the backward's instructions).
+def _takes_xp(forward: Any) -> bool:
+    # forward(self, xp, *xs): written against the namespace the engine gives.
+    code = getattr(forward, "__code__", None)
+    return code is not None and code.co_argcount > 1 and code.co_varnames[1] == "xp"
+
+
+# The first-order backward of an op with a rule. One output and one or two
+# inputs are spelled out: most ops, and a list and two unpackings fewer per
+# call (W1: 8 % of the backward's instructions).
 
 
 def _backward_reading_inputs(f: Function, *gys: Any) -> Any:
@@ -795,11 +933,28 @@ def _backward_reading_inputs(f: Function, *gys: Any) -> Any:
 
 
 def _backward_reading_outputs(f: Function, *gys: Any) -> Any:
-    return _vjp(f, gys, create_graph=False)
+    return f.vjp(np, *[y.data for y in _outputs_read(f)], *gys)
 
 
 def _backward_reading_nothing(f: Function, *gys: Any) -> Any:
     return f.vjp(np, gys[0]) if len(gys) == 1 else f.vjp(np, *gys)
+
+
+def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
+    inputs = f.inputs
+    if len(gys) == 1 and len(inputs) == 1:
+        return _computed(f.vjp, [inputs[0]._d, gys[0]])
+    if len(gys) == 1 and len(inputs) == 2:
+        return _computed(f.vjp, [inputs[0]._d, inputs[1]._d, gys[0]])
+    return _computed(f.vjp, [*[x._d for x in inputs], *gys])
+
+
+def _floats_reading_outputs(f: Function, *gys: Any) -> Any:
+    return _computed(f.vjp, [*[y._d for y in _outputs_read(f)], *gys])
+
+
+def _floats_reading_nothing(f: Function, *gys: Any) -> Any:
+    return _computed(f.vjp, list(gys))
 
 
 def _on_variables(backward: Callable[..., Any]) -> Callable[..., Any]:
@@ -813,12 +968,17 @@ def _on_variables(backward: Callable[..., Any]) -> Callable[..., Any]:
     return on_variables
 
 
-_FIRST_ORDER = {
+_RULE_ON_ARRAYS = {
     "inputs": _backward_reading_inputs,
     "outputs": _backward_reading_outputs,
     "nothing": _backward_reading_nothing,
 }
-_READS = tuple(_FIRST_ORDER)
+_RULE_ON_FLOATS = {
+    "inputs": _floats_reading_inputs,
+    "outputs": _floats_reading_outputs,
+    "nothing": _floats_reading_nothing,
+}
+_READS = tuple(_RULE_ON_ARRAYS)
 
 # What makes a Function instance a node; the rest (an op's settings, such as
 # Pow's exponent) a new node of the same op starts from.

@@ -142,10 +142,14 @@ def sample_interval(domain: Domain) -> tuple[float, float]:
 
 
 def _signature(info: OpInfo) -> inspect.Signature:
-    """What a call of the op binds to: the function, or the Function's forward."""
+    """What a call of the op binds to: the function, or the Function's forward
+    (less self, and xp where forward is written against the namespace xp)."""
     if isinstance(info.op, type) and issubclass(info.op, Function):
         forward = inspect.signature(info.op.forward)
-        return forward.replace(parameters=list(forward.parameters.values())[1:])
+        parameters = list(forward.parameters.values())[1:]
+        if parameters and parameters[0].name == "xp":
+            parameters = parameters[1:]
+        return forward.replace(parameters=parameters)
     return inspect.signature(info.op)
 
 
