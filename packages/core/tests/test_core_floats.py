@@ -39,7 +39,9 @@ def agrees(function, numpy_function, *args):
     assert bits(got) == bits(expected), (args, got, expected)
 
 
-@pytest.mark.parametrize("name", ["sin", "cos", "tanh", "exp", "log", "sqrt"])
+@pytest.mark.parametrize(
+    "name", ["sin", "cos", "tan", "arctan", "tanh", "exp", "log", "sqrt"]
+)
 def test_each_function_is_numpys_or_raises(name):
     for x in VALUES:
         agrees(getattr(_floats, name), getattr(np, name), x)

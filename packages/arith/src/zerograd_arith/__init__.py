@@ -1,10 +1,11 @@
 """zerograd-arith: add, sub, mul, div, neg and pow, with Variable's operators,
 and sum_to and broadcast_to.
 
-Written as any third-party op-pack is: Function subclasses, each with forward on
-numpy arrays and its derivative stated once (vjp, for every order), and one hook
-that registers them. Binary ops broadcast like numpy; zerograd's backward loop
-sums each input's gradient back to that input's own shape.
+Written as any third-party op-pack is: Function subclasses, each with forward
+and its derivative (vjp, once, for every order) written against the namespace
+xp, and one hook that registers them. Binary ops broadcast like numpy;
+zerograd's backward loop sums each input's gradient back to that input's own
+shape.
 """
 
 from __future__ import annotations

@@ -701,13 +701,16 @@ def _computed(rule: Callable[..., Any], values: list[Any]) -> Any:
         except Exception:  # numpy, on arrays, raises what is wrong
             pass
         else:
-            if _exact(result):
+            if type(result) is float:  # the common case, without a call
+                if _TINY <= abs(result) < _INF:
+                    return result
+            elif _exact(result):
                 return result
     return rule(np, *[np.array(v) if type(v) is float else v for v in values])
 
 
 def _exact(result: Any) -> bool:
-    if type(result) is float or type(result) is np.float64:
+    if type(result) is np.float64:
         return _TINY <= abs(result) < _INF
     if type(result) is tuple:
         for r in result:
@@ -745,14 +748,19 @@ _new_variable = object.__new__  # an output's data is checked above, not again
 
 
 class Function:
-    """An op: subclass it with `forward` on arrays and its derivative.
+    """An op: subclass it with `forward` and its derivative.
 
-    `forward(*xs)` takes the inputs' arrays and returns one array or a tuple.
+    `forward(xp, *xs)` computes the outputs (one, or a tuple) with operators
+    and the namespace `xp`: numpy and the inputs' arrays, or, where every
+    input is a 0-d float64, Python floats and `zerograd._floats`, which gives
+    numpy's results or hands the call back to numpy (forward may run twice:
+    keep it free of side effects). `forward(*xs)` without xp gets the arrays.
     The derivative is stated once, as a rule `vjp(xp, *read, *gys)` returning
     one gradient per input (None for an input that gets none), written with
     `xp` (`xp.cos(x) * gy`) and operators. `read` is what the class attribute
     `reads` names: "inputs" (the default), "outputs" or "nothing". At first
-    order xp is numpy and the values arrays; where the gradient's graph is
+    order xp is numpy and the values arrays (floats, as for forward, in an op
+    whose forward takes xp); where the gradient's graph is
     recorded (`create_graph=True`) xp is `zerograd.ops` and they are Variables,
     so one rule gives derivatives of any order.
 
@@ -794,7 +802,13 @@ class Function:
         n = len(inputs)
         try:
             if self._forward_on_xp:
-                ys = _computed(self.forward, [x._d for x in inputs])
+                if n == 1:
+                    values = [inputs[0]._d]
+                elif n == 2:
+                    values = [inputs[0]._d, inputs[1]._d]
+                else:
+                    values = [x._d for x in inputs]
+                ys = _computed(self.forward, values)
             elif n == 1:
                 ys = self.forward(inputs[0].data)
             elif n == 2:

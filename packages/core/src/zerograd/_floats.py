@@ -49,6 +49,18 @@ def tanh(x: float) -> float:
     raise Inexact
 
 
+def tan(x: float) -> float:
+    if _TINY <= abs(x) < _INF:  # finite: tan of a float64 never overflows
+        return float(np.tan(x))
+    raise Inexact
+
+
+def arctan(x: float) -> float:
+    if _TINY <= abs(x) < _INF:
+        return float(np.arctan(x))
+    raise Inexact
+
+
 def exp(x: float) -> float:
     if -708.0 < x < 709.0:  # neither overflow nor a subnormal result
         return float(np.exp(x))

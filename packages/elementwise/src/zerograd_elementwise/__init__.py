@@ -1,8 +1,10 @@
 """zerograd-elementwise: square and exp (the book's first), log, sin, cos, tanh, sqrt.
 
-Each op states its derivative once, as a rule `vjp(xp, x or y, gy)` written with
-the namespace xp: numpy at first order, zerograd's ops where a derivative of
-higher order is recorded (the operators there need zerograd-arith). An op whose
+Each op computes with the namespace xp, forward and derivative: numpy (or
+zerograd's Python floats, for 0-d float64 values) in forward and at first
+order, zerograd's ops where a derivative of higher order is recorded (the
+operators there need zerograd-arith). The derivative is stated once, as a rule
+`vjp(xp, x or y, gy)`. An op whose
 derivative is written in its output (exp, tanh, sqrt) reads the output, already
 computed. The hook at the bottom registers them.
 """
