@@ -686,16 +686,12 @@ _F64 = np.dtype(np.float64)
 def _computed(rule: Callable[..., Any], values: list[Any]) -> Any:
     """`rule(xp, *values)`: on Python floats where every value is a 0-d float64
     and the result is numpy's, else on numpy and arrays."""
-    floats = []
+    floats: list[Any] | None = values
     for v in values:
-        t = type(v)
-        if t is float:
-            floats.append(v)
-        elif (t is np.ndarray and v.dtype is _F64 and not v.shape) or t is np.float64:
-            floats.append(float(v))
-        else:
+        if type(v) is not float:  # a leaf's 0-d array, say: made floats too
+            floats = _floats_of(values)
             break
-    else:
+    if floats is not None:
         try:
             result = rule(_floats, *floats)
         except Exception:  # numpy, on arrays, raises what is wrong
@@ -707,6 +703,19 @@ def _computed(rule: Callable[..., Any], values: list[Any]) -> Any:
             elif _exact(result):
                 return result
     return rule(np, *[np.array(v) if type(v) is float else v for v in values])
+
+
+def _floats_of(values: list[Any]) -> list[Any] | None:
+    floats = []
+    for v in values:
+        t = type(v)
+        if t is float:
+            floats.append(v)
+        elif (t is np.ndarray and v.dtype is _F64 and not v.shape) or t is np.float64:
+            floats.append(float(v))
+        else:
+            return None
+    return floats
 
 
 def _exact(result: Any) -> bool:
