@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import math
 import sys
 import weakref
 from collections.abc import Callable
@@ -677,8 +676,7 @@ class _Constant(Variable):
 # numbers. Zero, subnormal, inf and NaN results are computed again on arrays,
 # as an overflow or underflow on the way may have made them, which numpy
 # reports and Python does not.
-_TINY = np.finfo(np.float64).tiny
-_INF = math.inf
+_TINY, _INF = _floats._TINY, _floats._INF
 _EXACT_INT = 2**53
 _F64 = np.dtype(np.float64)
 

@@ -80,15 +80,11 @@ def sqrt(x: float) -> float:
 
 
 def pow(x: float, c: Any) -> float:
+    # numpy's power on a Python float runs its arrays' loop (which may square
+    # for 2, or not: numpy versions differ); Python's pow is not numpy's, and
+    # only tells where numpy's cannot overflow, underflow or fail.
     if type(c) is not int and type(c) is not float:
         raise Inexact
-    if c == 2:
-        square = x * x  # numpy's power squares for 2
-        if _TINY <= square < _INF:
-            return square
-        raise Inexact
-    # Python's pow is not numpy's (numpy special-cases 0.5 and -1); it only
-    # tells where numpy's cannot overflow, underflow or fail.
     check = x**c
     if type(check) is float and 1e-300 < abs(check) < 1e300:
         return float(np.power(x, c))
