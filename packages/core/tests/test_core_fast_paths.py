@@ -236,3 +236,35 @@ def test_the_default_seed_of_a_graph_of_the_gradient_is_an_own_variable():
     x.backward(create_graph=True)
     assert isinstance(x.grad, Variable)
     assert_own_array(x.grad.data, (), np.float64, 1)
+
+
+class Twice(Function):
+    def forward(self, xp, x):
+        return x * 2.0
+
+    def vjp(self, xp, x, gy):
+        return 2.0 * gy
+
+
+class StaticSum(Function):
+    @staticmethod
+    def forward(a, b):
+        return a + b
+
+    def backward(self, gy):
+        return gy, gy
+
+
+def test_an_op_function_takes_its_inputs_by_name():
+    # zerograd.ops' wrapper of a one-input Function: no *inputs tuple per call,
+    # and a wrong call names the op.
+    from zerograd._registry import _op_function
+
+    twice = _op_function("twice", Twice, "a test")
+    x = Variable(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(twice(x).data, [2.0, 4.0])
+    with pytest.raises(TypeError, match=r"twice\(\) takes 1 positional argument"):
+        twice(x, x)
+    # A forward that is not a plain method: any number of inputs, passed on.
+    total = _op_function("total", StaticSum, "a test")
+    np.testing.assert_array_equal(total(x, x).data, [2.0, 4.0])

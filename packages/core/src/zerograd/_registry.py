@@ -152,7 +152,7 @@ def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
         call: Callable[..., Any]
         # One or two inputs by name, where forward says so: no tuple packed
         # and unpacked per call (`zerograd.ops.exp(x)`: 2 % of a direct call).
-        arity = _fixed_arity(cls.forward)
+        arity = _fixed_arity(inspect.getattr_static(cls, "forward"))
         if arity == 1:
 
             def call(x: Any) -> Any:
@@ -180,7 +180,8 @@ def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
 
 
 def _fixed_arity(forward: Any) -> int | None:
-    # The inputs forward(self[, xp], x0, ...) takes, where that is all it takes.
+    # The inputs forward(self[, xp], x0, ...) takes, where that is all it takes
+    # (a staticmethod or any other callable: None, any number).
     code = getattr(forward, "__code__", None)
     if code is None or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
         return None
