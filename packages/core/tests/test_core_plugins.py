@@ -510,3 +510,12 @@ def test_installed_plugin_with_an_undecorated_hook_is_a_warning(
         if plugin is not None:
             zerograd.unregister_plugin(plugin)
         sys.modules.pop("zg_fake_undecorated", None)
+
+
+def test_variable_has_no_attribute_hook_once_the_plugins_are_loaded():
+    # A class with __getattr__ gets no specialized attribute lookups from
+    # CPython: every op call paid for it. An op's name still says it is an op.
+    zerograd._plugins._host.autoload()
+    assert "__getattr__" not in vars(Variable)
+    with pytest.raises(AttributeError):
+        Variable(np.array(1.0)).no_such_attribute  # noqa: B018

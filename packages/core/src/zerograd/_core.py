@@ -157,7 +157,8 @@ class Variable:
     @property
     def size(self) -> int:
         """The number of elements of `data`."""
-        return self.data.size
+        d = self._d
+        return 1 if type(d) is float else d.size
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -537,7 +538,7 @@ def grad(
     starts: list[tuple[Variable, Any]] = []
     if grad_outputs is None:
         for y in output_list:
-            seed = Variable(np.ones_like(y.data)) if create_graph else _ones(y.data)
+            seed = Variable(np.ones_like(y.data)) if create_graph else _ones(y._d)
             starts.append((y, seed))
     else:
         single = isinstance(outputs, Variable)
@@ -646,11 +647,9 @@ def _as_inputs(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
 def _number_beside(number: float, x: Variable) -> Variable:
     # Beside a 0-d float64 a Python float is float64 (NEP 50), and so is an int
     # that a float holds exactly: the constant stays a float, for the float path.
-    d = x._d
-    scalar = type(d) is float or (
-        type(d) is np.ndarray and d.dtype is _F64 and not d.shape
-    )
-    if scalar and (type(number) is float or -_EXACT_INT <= number <= _EXACT_INT):
+    if _is_float64_scalar(x._d) and (
+        type(number) is float or -_EXACT_INT <= number <= _EXACT_INT
+    ):
         return _constant(float(number))
     return _constant(_number_array(number, (x.dtype,)))
 
@@ -706,27 +705,34 @@ def _computed(rule: Callable[..., Any], values: list[Any]) -> Any:
 def _floats_of(values: list[Any]) -> list[Any] | None:
     floats = []
     for v in values:
-        t = type(v)
-        if t is float:
+        if type(v) is float:
             floats.append(v)
-        elif (t is np.ndarray and v.dtype is _F64 and not v.shape) or t is np.float64:
+        elif _is_float64_scalar(v):
             floats.append(float(v))
         else:
             return None
     return floats
 
 
+def _is_float64_scalar(v: Any) -> bool:
+    # What the float path takes: a float, numpy's float64 scalar or 0-d array.
+    t = type(v)
+    return (
+        t is float
+        or t is np.float64
+        or (t is np.ndarray and v.dtype is _F64 and not v.shape)
+    )
+
+
 def _exact(result: Any) -> bool:
-    if type(result) is np.float64:
-        return _TINY <= abs(result) < _INF
-    if type(result) is tuple:
-        for r in result:
-            if r is not None and not (
-                (type(r) is float or type(r) is np.float64) and _TINY <= abs(r) < _INF
-            ):
-                return False
-        return True
-    return False
+    # A numpy scalar, or several results (None: no gradient for that input).
+    # Loops, not all() over a comprehension: this runs for every binary rule.
+    for r in result if type(result) is tuple else (result,):
+        if r is None:
+            continue
+        if not ((type(r) is float or type(r) is np.float64) and _TINY <= abs(r) < _INF):
+            return False
+    return True
 
 
 def _as_output(y: Any, func: Function) -> Variable:

@@ -83,11 +83,6 @@ def _missing_attribute(self: Variable, name: str) -> Any:
     return object.__getattribute__(self, name)
 
 
-def _drop_attribute_hook() -> None:
-    if "__getattr__" in vars(Variable):
-        delattr(Variable, "__getattr__")
-
-
 class _NotAMethod:
     """Variable.<name> for an op that is not a Variable method: looked up, it
     says how to call the op."""
@@ -252,17 +247,16 @@ class _PluginHost:
         with self.lock:
             if self.autoloaded or self.loading:
                 return
-            if os.environ.get(AUTOLOAD_OFF_ENV):
-                self.autoloaded = True
-                _drop_attribute_hook()
-                return
-            self.loading = True
-            try:
-                problem = self.load(_only_names())
-            finally:
-                self.loading = False
+            problem = None
+            if not os.environ.get(AUTOLOAD_OFF_ENV):
+                self.loading = True
+                try:
+                    problem = self.load(_only_names())
+                finally:
+                    self.loading = False
             self.autoloaded = True  # not when interrupted: the next use loads the rest
-            _drop_attribute_hook()
+            if "__getattr__" in vars(Variable):
+                delattr(Variable, "__getattr__")  # see _missing_attribute
         if problem:
             warnings.warn(f"{AUTOLOAD_ONLY_ENV}: {problem}", PluginWarning, 3)
 

@@ -152,7 +152,7 @@ def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
         call: Callable[..., Any]
         # One or two inputs by name, where forward says so: no tuple packed
         # and unpacked per call (`zerograd.ops.exp(x)`: 2 % of a direct call).
-        arity = _fixed_arity(inspect.getattr_static(cls, "forward"))
+        arity = _fixed_arity(cls)
         if arity == 1:
 
             def call(x: Any) -> Any:
@@ -179,16 +179,16 @@ def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
     return op
 
 
-def _fixed_arity(forward: Any) -> int | None:
+def _fixed_arity(cls: type[Function]) -> int | None:
     # The inputs forward(self[, xp], x0, ...) takes, where that is all it takes
     # (a staticmethod or any other callable: None, any number).
+    forward = inspect.getattr_static(cls, "forward")
     code = getattr(forward, "__code__", None)
     if code is None or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
         return None
     if getattr(forward, "__defaults__", None) or code.co_kwonlyargcount:
         return None
-    names = code.co_varnames[: code.co_argcount]
-    return len(names) - (2 if names[1:2] == ("xp",) else 1)
+    return code.co_argcount - (2 if cls._forward_on_xp else 1)
 
 
 def _operator_method(dunder: str, info: OpInfo) -> Any:
