@@ -134,8 +134,34 @@ def test_an_array_operand_is_checked_as_variable_data_is():
         mul(x, np.array(["a", "b"]))
     with pytest.raises(TypeError, match="cannot use str 'a' as an operand"):
         mul(x, "a")
-    with pytest.raises(TypeError, match="cannot use bool"):
-        mul(x, True)
+    with pytest.raises(TypeError, match="numeric dtype"):
+        Variable(np.array([True, False]))  # data: a mask is an operand only
+
+
+def test_masks_and_none_are_constant_operands_without_gradients():
+    # As numpy and PyTorch: x * (x > 0) (relu), and None for an optional input.
+    x = Variable(np.array([-1.0, 2.0]))
+    y = mul(x, x.data > 0)
+    y.backward()
+    np.testing.assert_array_equal(y.data, [-0.0, 2.0])
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0])
+    s = Variable(np.array(3.0))
+    mask = s.data > 0  # numpy's bool scalar, for a 0-d array
+    assert type(mask) is np.bool_
+    assert mul(s, mask).data == 3.0 and mul(True, s).data == 3.0
+
+    class Affine(zerograd.Function):
+        def forward(self, xp, x, w, b):
+            return x * w if b is None else x * w + b
+
+        def vjp(self, xp, x, w, b, gy):
+            return gy * w, gy * x, None if b is None else gy
+
+    for order in (1, 2):  # at second order the rule gets None too, not a Variable
+        w = Variable(np.array(2.0))
+        y = Affine()(s, w, None)
+        (gw,) = zerograd.grad(y, [w], create_graph=order == 2)
+        assert float(zerograd.as_variable(gw).data) == 3.0
 
 
 def test_one_two_and_three_inputs_give_closed_form_gradients_and_generations():

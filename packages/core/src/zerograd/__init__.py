@@ -16,6 +16,7 @@ from zerograd._core import detect_anomaly
 from zerograd._core import grad
 from zerograd._core import no_grad
 from zerograd._core import numerical_diff
+from zerograd._core import test_mode
 from zerograd._core import unbroadcast
 from zerograd._core import using_config
 from zerograd._graph import DotSource
@@ -67,6 +68,7 @@ __all__ = [
     "plot_graph",
     "plugins",
     "register_plugin",
+    "test_mode",
     "to_dot",
     "unbroadcast",
     "unregister_plugin",

@@ -84,9 +84,15 @@ def _finite(value: Any) -> bool:
 
 
 def _explain(error: BaseException, f: Function, stage: str, values: Any) -> None:
-    shapes = ", ".join(str(np.shape(_data(v))) for v in values)
+    datas = [_data(v) for v in values]
+    shapes = ", ".join("None" if d is None else str(np.shape(d)) for d in datas)
     kind = "inputs" if stage == "forward" else "output gradients"
     note = f"zerograd: raised in {type(f).__name__}.{stage}, {kind} of shapes {shapes}"
+    if stage == "forward" and any(d is None for d in datas):
+        note += (
+            "; None stands for an optional input left out (linear's b), which"
+            " this op may not take there"
+        )
     if stage == "backward" and "read-only" in str(error):
         note += (
             "; the gradients backward receives are read-only, as other gradients"

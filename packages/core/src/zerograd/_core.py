@@ -36,7 +36,16 @@ _enable_backprop: contextvars.ContextVar[bool] = contextvars.ContextVar(
 _detect_anomaly: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "zerograd_detect_anomaly", default=False
 )
-_SETTINGS = {"enable_backprop": _enable_backprop, "detect_anomaly": _detect_anomaly}
+# Training or testing: what dropout and batch normalization do (DeZero's
+# Config.train); the core itself never reads it.
+_train: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "zerograd_train", default=True
+)
+_SETTINGS = {
+    "enable_backprop": _enable_backprop,
+    "detect_anomaly": _detect_anomaly,
+    "train": _train,
+}
 
 
 class _Config:
@@ -69,7 +78,8 @@ def _setting(name: str) -> contextvars.ContextVar[Any]:
 
 
 Config = _Config()
-"""The grad-mode settings: `enable_backprop` (record graphs) and `detect_anomaly`."""
+"""The settings: `enable_backprop` (record graphs), `detect_anomaly`, and
+`train` (True while training; dropout and batch_norm read it)."""
 
 
 @contextlib.contextmanager
@@ -85,6 +95,12 @@ def using_config(name: str, value: Any) -> Iterator[None]:
 def no_grad() -> contextlib.AbstractContextManager[None]:
     """A `with` block in which no graph is recorded (inference)."""
     return using_config("enable_backprop", False)
+
+
+def test_mode() -> contextlib.AbstractContextManager[None]:
+    """A `with` block in which `Config.train` is False: dropout passes its input
+    through, batch_norm uses its running averages (DeZero's test_mode)."""
+    return using_config("train", False)
 
 
 def detect_anomaly() -> contextlib.AbstractContextManager[None]:
@@ -485,9 +501,9 @@ def _backward_graph(f: Function, gys: list[Any]) -> Any:
     # arrays (or floats) at first order; zerograd's ops and Variables where the
     # gradient's own graph is recorded, so that one rule serves every order.
     reads = f.reads
-    saved: Sequence[Variable] = ()
-    if reads == "inputs":
-        saved = f.inputs
+    saved: Sequence[Variable | None] = ()
+    if reads == "inputs":  # an input left out (None) is None, as at first order
+        saved = [None if x._d is None else x for x in f.inputs]
     elif reads == "outputs":
         saved = _outputs_read(f)
     return f.vjp(_zerograd_ops(), *saved, *gys)
@@ -639,9 +655,20 @@ def _as_inputs(inputs: tuple[Any, ...]) -> tuple[Variable, ...]:
         for x in inputs
         if isinstance(x, (Variable, np.ndarray))
     ]
-    return tuple(
-        [x if isinstance(x, Variable) else _Constant(as_array(x, like)) for x in inputs]
-    )
+    return tuple([x if isinstance(x, Variable) else _operand(x, like) for x in inputs])
+
+
+def _operand(x: Any, like: list[Any]) -> Variable:
+    # Not a Variable: a constant operand, which gets no gradient. None is an
+    # optional input left out (linear's b), a boolean a mask (relu's x > 0),
+    # as numpy and PyTorch take them; neither is valid Variable data.
+    if x is None:
+        return _constant(None)
+    if isinstance(x, (bool, np.bool_)) or (
+        isinstance(x, np.ndarray) and x.dtype.kind == "b"
+    ):
+        return _constant(np.asarray(x))
+    return _Constant(as_array(x, like))
 
 
 def _number_beside(number: float, x: Variable) -> Variable:

@@ -123,11 +123,12 @@ class _Manager(pluggy.PluginManager):
         self.ops: dict[str, OpInfo] = {}
         self.attributes: dict[str, OpInfo] = {}  # Variable's, by the op providing it
         self.nodes: dict[type, tuple[str, str]] = {}  # Function class: (op, plugin)
+        self.deferring = False  # see _check_hooks
 
     def register(self, plugin: object, name: str | None = None) -> str:
         try:
             name = super().register(plugin, name)
-            self.check_pending()
+            self._check_hooks(plugin)
         except (ValueError, pluggy.PluginValidationError) as exc:
             if self.is_registered(plugin):
                 self.unregister(plugin)
@@ -160,6 +161,26 @@ class _Manager(pluggy.PluginManager):
                 3,
             )
         return name
+
+    def _check_hooks(self, plugin: object) -> None:
+        # pluggy's check_pending for one plugin. While the installed plugins
+        # load, a zerograd_* hook no spec names yet waits: the package that
+        # declares it (zerograd-nn, its optimizers, through plugin_hooks) may
+        # load after the plugin implementing it; autoload checks it at the end.
+        for hook_name in self.unknown_hooks(plugin):
+            if not (self.deferring and hook_name.startswith("zerograd_")):
+                raise pluggy.PluginValidationError(
+                    plugin, f"unknown hook {hook_name!r} in plugin {plugin!r:.60}"
+                )
+
+    def unknown_hooks(self, plugin: object) -> list[str]:
+        return [
+            impl.function.__name__
+            for caller in self.get_hookcallers(plugin) or ()
+            if not caller.has_spec()
+            for impl in caller.get_hookimpls()
+            if impl.plugin is plugin and not impl.optionalhook
+        ]
 
     def _check_conflicts(self, registry: OpRegistry) -> None:
         this = f"plugin {registry.plugin_name!r}"
@@ -265,9 +286,24 @@ class _PluginHost:
         installed = _entry_points()
         wanted = set(installed) if names is None else set(names)
         with self.lock:  # the whole loading: no thread sees half of it
-            for name in sorted(wanted & set(installed)):  # no file system order
-                if name not in self.failures:
-                    self._load(name, installed[name])
+            self.manager.deferring = True
+            try:
+                for name in sorted(wanted & set(installed)):  # no file system order
+                    if name not in self.failures:
+                        self._load(name, installed[name])
+            finally:
+                self.manager.deferring = False
+            for name in sorted(wanted & set(installed)):
+                plugin = self.manager.get_plugin(name)
+                unknown = plugin and self.manager.unknown_hooks(plugin)
+                if unknown:  # no installed package declares it: a misspelling
+                    self.manager.unregister(plugin)
+                    ep = installed[name][0]
+                    self._fail(
+                        PluginInfo(name, ep.dist.metadata["Name"], ep.dist.version),
+                        f"zerograd plugin {name!r} implements the unknown hook(s)"
+                        f" {', '.join(unknown)}, so it was not loaded",
+                    )
         unknown = sorted(wanted - set(installed))
         if not unknown:
             return None
@@ -420,6 +456,22 @@ def unregister_plugin(plugin: object) -> None:
         if not _host.manager.is_registered(plugin):
             raise PluginError(f"{plugin!r:.60} is not a registered zerograd plugin")
         _host.manager.unregister(plugin)
+
+
+def plugin_hooks(specs: object) -> Any:
+    """Let a package define a kind of plugin of its own, beside ops (zerograd-nn:
+    its optimizers): add the hook specifications `specs` (a class or module of
+    `@hookspec` functions) to zerograd's plugin manager, once, and return its
+    hook relay, `plugin_hooks(Specs).my_hook(registry=...)`, with every
+    installed plugin loaded. Installed plugins implement such hooks in the
+    module of their `zerograd` entry point, as they do zerograd_register_ops.
+    """
+    with _host.lock:
+        names = [n for n in dir(specs) if _host.manager.parse_hookspec_opts(specs, n)]
+        if not all(hasattr(_host.manager.hook, n) for n in names):
+            _host.manager.add_hookspecs(specs)
+    _host.autoload()
+    return _host.manager.hook
 
 
 def load_plugins(*names: str) -> None:

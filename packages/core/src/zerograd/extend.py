@@ -27,6 +27,7 @@ from zerograd._plugins import OpNotFoundError
 from zerograd._plugins import hookimpl
 from zerograd._plugins import hookspec
 from zerograd._plugins import op_info
+from zerograd._plugins import plugin_hooks
 from zerograd._plugins import register_plugin
 from zerograd._plugins import unregister_plugin
 from zerograd._registry import OpInfo
@@ -46,6 +47,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "op_info",
+    "plugin_hooks",
     "register_plugin",
     "unbroadcast",
     "unregister_plugin",

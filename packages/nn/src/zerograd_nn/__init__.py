@@ -1,0 +1,1 @@
+"""zerograd-nn: layers, optimizers and datasets (being written)."""
