@@ -10,7 +10,9 @@ It does three things tox.ini cannot say on its own:
   `{op_pack_combinations}`. The full set is the `all` factor (py3XX-all). An
   environment installs the op-packs its name lists, or those of its `op_packs`
   setting, through `{op_pack_folders}` in its deps. A pack added under packages/
-  gets its environments without an edit here or in tox.ini.
+  gets its environments without an edit here or in tox.ini. A pack that
+  depends on others (zerograd-nn on arith, elementwise and tensor) is only
+  combined with them: pip installs them from their folders in the same command.
 - pyenv's Pythons. pyenv's shims answer only for its active versions, so tox would
   skip py310-all, py312-all... where the other versions come from pyenv. The bin
   folder of every CPython that pyenv installed goes at the end of PATH, where tox
@@ -72,14 +74,35 @@ def op_packs(packages: Path) -> list[str]:
     return found
 
 
+def op_pack_requirements(packages: Path) -> dict[str, set[str]]:
+    """Each op-pack and the op-packs its distribution depends on (zerograd-nn:
+    arith, elementwise and tensor), by folder name."""
+    metadata = {
+        pack: tomllib.loads((packages / pack / "pyproject.toml").read_text("utf-8"))
+        for pack in op_packs(packages)
+    }
+    folder_of = {m["project"].get("name"): pack for pack, m in metadata.items()}
+    requirements = {}
+    for pack, m in metadata.items():
+        names = [
+            re.match(r"[A-Za-z0-9._-]*", dependency).group()  # type: ignore[union-attr]
+            for dependency in m["project"].get("dependencies", [])
+        ]
+        requirements[pack] = {folder_of[n] for n in names if n in folder_of}
+    return requirements
+
+
 def combination_envs(packages: Path) -> list[str]:
     """An environment name for every subset of the op-packs but the full one (the
-    `all` factor): `core` for none, then the packs joined by "-", smallest first."""
+    `all` factor) that pip can install: one with every op-pack its packs depend
+    on. `core` for none, then the packs joined by "-", smallest first."""
     packs = op_packs(packages)
+    requirements = op_pack_requirements(packages)
     names = []
     for size in range(len(packs)):
         for subset in itertools.combinations(packs, size):
-            names.append("-".join(subset) or "core")
+            if all(requirements[pack] <= set(subset) for pack in subset):
+                names.append("-".join(subset) or "core")
     return names
 
 

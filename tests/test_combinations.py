@@ -68,7 +68,7 @@ def test_arith_without_elementwise():
 def test_only_installed_packs_are_loaded():
     names = {p.name for p in zerograd.plugins() if p.distribution is not None}
     expected = set()
-    for pack in ("arith", "elementwise", "tensor"):
+    for pack in ("arith", "elementwise", "nn", "tensor"):
         try:
             __import__(f"zerograd_{pack}")
             expected.add(pack)
@@ -186,8 +186,10 @@ def write_package(packages, folder, table, entry_point):
 
 def test_tox_has_an_env_for_every_combination_of_the_op_packs():
     toxfile = load_toxfile()
-    assert toxfile.op_packs(ROOT / "packages") == ["arith", "elementwise", "tensor"]
-    # every subset but the full one, which is the `all` factor (py3XX-all)
+    packs = ["arith", "elementwise", "nn", "tensor"]
+    assert toxfile.op_packs(ROOT / "packages") == packs
+    # every subset but the full one, which is the `all` factor (py3XX-all), and
+    # nn only with the three packs it depends on: the full set
     assert toxfile.combination_envs(ROOT / "packages") == [
         "core",
         "arith",
@@ -196,7 +198,21 @@ def test_tox_has_an_env_for_every_combination_of_the_op_packs():
         "arith-elementwise",
         "arith-tensor",
         "elementwise-tensor",
+        "arith-elementwise-tensor",
     ]
+
+
+def test_a_pack_is_combined_only_with_the_packs_it_depends_on(tmp_path):
+    toxfile = load_toxfile()
+    write_package(tmp_path, "arith", "project.entry-points.zerograd", 'arith = "m"')
+    (tmp_path / "nn").mkdir()
+    (tmp_path / "nn" / "pyproject.toml").write_text(
+        '[project]\nname = "zerograd-nn"\n'
+        'dependencies = ["zerograd-core>=0.1", "zerograd-arith >=0.1", "numpy"]\n'
+        '[project.entry-points.zerograd]\nnn = "m"\n'
+    )
+    assert toxfile.op_pack_requirements(tmp_path) == {"arith": set(), "nn": {"arith"}}
+    assert toxfile.combination_envs(tmp_path) == ["core", "arith"]  # arith-nn: all
 
 
 def test_an_op_pack_added_under_packages_gets_its_combinations(tmp_path):

@@ -233,7 +233,7 @@ def test_gradients_of_a_float_graph_are_arrays_of_their_own():
     y = ops.sin(x) * x
     y.backward(retain_grad=True)
     for g in (x.grad, y.grad):
-        assert type(g) is np.ndarray and g.shape == () and g.flags.writeable
+        assert type(g) is zerograd.GradientArray and g.shape == () and g.flags.writeable
     assert x.grad == pytest.approx(math.cos(0.5) * 0.5 + math.sin(0.5))
     gx = zerograd.grad(y, x)
     assert type(gx) is np.ndarray and gx == x.grad

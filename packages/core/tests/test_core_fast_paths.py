@@ -218,7 +218,9 @@ class Identity(Function):
 
 
 def assert_own_array(g, shape, dtype, value):
-    assert type(g) is np.ndarray and g.flags.writeable and g.flags.c_contiguous
+    # .grad holds a GradientArray (its .data the plain array); grad() returns arrays
+    assert type(g) in (np.ndarray, zerograd.GradientArray)
+    assert g.flags.writeable and g.flags.c_contiguous
     assert g.shape == shape and g.dtype == dtype
     np.testing.assert_array_equal(g, np.full(shape, value, dtype))
     g += 1  # a user may write into it

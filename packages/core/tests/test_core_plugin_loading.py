@@ -192,6 +192,62 @@ def test_plugin_ending_the_program_at_import_is_a_warning(write_distribution):
     assert result.stderr.count("PluginWarning") == 2
 
 
+def test_a_hook_declared_by_a_later_plugin_waits_and_an_unknown_one_fails(
+    write_distribution,
+):
+    # zg-a implements a hook that zg-b (loaded after it: names are sorted)
+    # declares through plugin_hooks, as zerograd-nn declares its optimizers';
+    # zg-c misspells zerograd_register_ops, which nothing declares.
+    implements = """
+        import zerograd
+
+        @zerograd.hookimpl
+        def zerograd_register_things(things):
+            things.append("a's thing")
+        """
+    declares = """
+        import zerograd
+        from zerograd.extend import hookspec, plugin_hooks
+
+        class Specs:
+            @hookspec
+            def zerograd_register_things(self, things):
+                pass
+
+        plugin_hooks(Specs)
+        """
+    misspells = """
+        import zerograd
+
+        @zerograd.hookimpl
+        def zerograd_register_op(registry):
+            pass
+        """
+    folder = write_distribution(
+        {"zg-a": "zg_a", "zg-b": "zg_b", "zg-c": "zg_c"},
+        {"zg_a": implements, "zg_b": declares, "zg_c": misspells},
+    )
+    code = """
+        import zerograd
+        import zg_b
+
+        things = []
+        zerograd.extend.plugin_hooks(zg_b.Specs).zerograd_register_things(things=things)
+        print(things)
+        for plugin in zerograd.plugins():
+            print(plugin.name, plugin.error)
+        """
+    result = run_python(code, folder, ZEROGRAD_PLUGINS="zg-a,zg-b,zg-c")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == ['["a\'s thing"]', "zg-a None", "zg-b None"]
+    assert lines[3] == (
+        "zg-c zerograd plugin 'zg-c' implements the unknown hook(s)"
+        " zerograd_register_op, so it was not loaded"
+    )
+    assert result.stderr.count("PluginWarning") == 1
+
+
 def test_plugin_interrupted_at_import_loads_at_the_next_use(write_distribution):
     # Ctrl-C during the first op's loading stops it; the next use loads the rest.
     interrupted = """

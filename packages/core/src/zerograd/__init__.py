@@ -9,6 +9,7 @@ from zerograd import ops
 from zerograd._core import Config
 from zerograd._core import FirstOrderOnlyError
 from zerograd._core import Function
+from zerograd._core import GradientArray
 from zerograd._core import Variable
 from zerograd._core import as_array
 from zerograd._core import as_variable
@@ -39,7 +40,11 @@ from zerograd._registry import OpInfo
 from zerograd._registry import OpRegistry
 from zerograd._registry import PluginError
 
+# The distribution's version (zerograd-core), read by its build from here.
+__version__ = "0.1.0"
+
 __all__ = [
+    "__version__",
     "AUTOLOAD_OFF_ENV",
     "AUTOLOAD_ONLY_ENV",
     "ENTRY_POINT_GROUP",
@@ -47,6 +52,7 @@ __all__ = [
     "DotSource",
     "FirstOrderOnlyError",
     "Function",
+    "GradientArray",
     "OpInfo",
     "OpNotFoundError",
     "OpRegistry",

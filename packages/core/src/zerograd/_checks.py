@@ -88,10 +88,12 @@ def _explain(error: BaseException, f: Function, stage: str, values: Any) -> None
     shapes = ", ".join("None" if d is None else str(np.shape(d)) for d in datas)
     kind = "inputs" if stage == "forward" else "output gradients"
     note = f"zerograd: raised in {type(f).__name__}.{stage}, {kind} of shapes {shapes}"
-    if stage == "forward" and any(d is None for d in datas):
+    absent = [str(i) for i, d in enumerate(datas) if d is None]
+    if stage == "forward" and absent:
         note += (
-            "; None stands for an optional input left out (linear's b), which"
-            " this op may not take there"
+            f"; input {', '.join(absent)} is None, which stands for an optional"
+            f" input left out (as linear's b): {type(f).__name__} does not take"
+            f" None there"
         )
     if stage == "backward" and "read-only" in str(error):
         note += (

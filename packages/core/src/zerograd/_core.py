@@ -185,6 +185,75 @@ class Variable:
     def __len__(self) -> int:
         return len(self.data)
 
+    # What a numpy or PyTorch user reaches for. None records a graph: a value
+    # taken out of a Variable has no gradient.
+
+    def item(self) -> Any:
+        """The one element as a Python number (ValueError for more than one)."""
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.data)  # numpy's rule: one element, else ValueError
+
+    def numpy(self) -> np.ndarray:
+        """The array itself, shared as PyTorch's `.numpy()` shares it: writes
+        to it are writes to this Variable's data."""
+        return self.data
+
+    def detach(self) -> Variable:
+        """A new leaf with the same data (shared, not copied) and no creator:
+        what flows from it has no gradient with respect to this Variable."""
+        return Variable(self.data)
+
+    def unchain(self) -> None:
+        """Forget the creator: this Variable becomes a leaf of its graph."""
+        self.creator = None
+
+    def unchain_backward(self) -> None:
+        """Cut the graph that made this Variable (the book's truncated
+        backpropagation): every Variable behind it forgets its creator, so
+        that a later backward stops here, and the graph can be freed."""
+        pending = [] if self.creator is None else [self.creator]
+        seen = set()
+        while pending:
+            f = pending.pop()
+            for x in f.inputs:
+                c = x.creator
+                if c is not None and c not in seen:
+                    seen.add(c)
+                    pending.append(c)
+                    x.creator = None
+
+    # Comparisons compare the data elementwise, as numpy's and PyTorch's do,
+    # giving plain boolean arrays (masks, without a gradient). Hashing stays by
+    # identity, so that Variables remain dict and set keys (the backward loop's
+    # own); `v in a_list` compares elementwise too, as it does for arrays.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> Any:
+        return self.data == _data(other)
+
+    def __ne__(self, other: object) -> Any:
+        return self.data != _data(other)
+
+    def __lt__(self, other: Any) -> Any:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> Any:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self.data >= _data(other)
+
     def __repr__(self) -> str:
         if self._d is None:
             return "variable(None)"
@@ -237,22 +306,56 @@ class Variable:
             seed = as_variable(self.grad if isinstance(self.grad, Variable) else seed)
         if self.creator is None:
             # A leaf (or an output made under no_grad): d self / d self = 1.
-            self.grad = seed
+            self.grad = _stored(seed)
             return
         leaves, passed, retained = _gradients(
             [(self, seed)], create_graph, None if retain_grad else frozenset()
         )
         for y in passed:
-            y.grad = retained.get(y)
+            y.grad = _stored(retained.get(y))
         # Leaves accumulate across backward calls, out of place: the array a
         # user holds from an earlier call is never written to.
         for x, gx in leaves.items():
             if x.grad is None:
-                x.grad = gx
+                x.grad = _stored(gx)
             elif create_graph:
                 x.grad = as_variable(x.grad) + gx
             else:
-                x.grad = _array(_data(x.grad) + gx)
+                x.grad = _stored(_data(x.grad) + gx)
+
+
+class GradientArray(np.ndarray):
+    """What `.grad` holds after `backward()`: the gradient's numpy array, as an
+    ndarray subclass whose `.data` is the array itself. A DeZero or PyTorch
+    reader's `W.data -= lr * W.grad.data` then works, where an ndarray's own
+    `.data` is a memoryview of its buffer. Arithmetic on it gives plain arrays.
+    """
+
+    __slots__ = ()
+
+    @property
+    def data(self) -> np.ndarray:  # type: ignore[override]
+        """The gradient as a plain numpy array (the same memory)."""
+        return self.view(np.ndarray)
+
+    def __array_wrap__(
+        self, array: Any, context: Any = None, return_scalar: bool = False
+    ) -> Any:
+        array = array.view(np.ndarray)
+        return array[()] if return_scalar else array
+
+    def __repr__(self) -> str:
+        return repr(self.view(np.ndarray))
+
+
+def _stored(g: Any) -> Any:
+    # A gradient as `.grad` holds it: a GradientArray viewing the array (a
+    # Variable with create_graph, None for none).
+    if type(g) is np.ndarray:
+        return g.view(GradientArray)
+    if isinstance(g, np.generic):  # numpy makes scalars of 0-d sums
+        return np.asarray(g).view(GradientArray)
+    return g
 
 
 def _gradients(
@@ -414,13 +517,18 @@ def _summed_to_input(f: Function, x: Variable, gx: Any, create_graph: bool) -> A
     if not reducible:
         raise ValueError(
             f"{type(f).__name__}.backward returned a gradient of shape {gx.shape}"
-            f" for input {f.inputs.index(x)}, whose shape is {shape}; a gradient"
+            f" for input {_position(f.inputs, x)}, whose shape is {shape}; a gradient"
             f" has its input's shape, or a shape the input broadcasts to (then it"
             f" is summed back)"
         )
     if create_graph:  # a sum recorded in the graph: zerograd-arith's sum_to
         return _zerograd_ops().sum_to(gx, shape)
     return unbroadcast(gx, shape)
+
+
+def _position(variables: Sequence[Variable], x: Variable) -> int:
+    # By identity: `==` compares Variables' data (list.index would).
+    return next(i for i, v in enumerate(variables) if v is x)
 
 
 def _zerograd_ops() -> Any:
@@ -464,11 +572,6 @@ def _copy(g: Any) -> np.ndarray:
 def _zeros(shape: tuple[int, ...], dtype: np.dtype[Any], create_graph: bool) -> Any:
     zeros = np.zeros(shape, dtype)
     return Variable(zeros) if create_graph else zeros
-
-
-def _array(g: Any) -> Any:
-    # numpy makes scalars of 0-d results; gradients are stored as arrays.
-    return np.asarray(g) if isinstance(g, np.generic) else g
 
 
 def _gradient_array(f: Function, gx: Any) -> Any:

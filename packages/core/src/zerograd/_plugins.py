@@ -382,8 +382,8 @@ class _PluginHost:
             return "no loaded plugin provides it; " + "; ".join(reasons)
         return (
             "no loaded plugin provides it; install an op-pack that does (zerograd's"
-            " own: pip install zerograd-arith, zerograd-elementwise or"
-            " zerograd-tensor; from a zerograd checkout: pip install"
+            " own: pip install zerograd-arith, zerograd-elementwise,"
+            " zerograd-tensor or zerograd-nn; from a zerograd checkout: pip install"
             " ./packages/arith ...), or register your own with"
             " zerograd.register_plugin()"
         )
@@ -458,7 +458,7 @@ def unregister_plugin(plugin: object) -> None:
         _host.manager.unregister(plugin)
 
 
-def plugin_hooks(specs: object) -> Any:
+def plugin_hooks(specs: type | types.ModuleType) -> Any:
     """Let a package define a kind of plugin of its own, beside ops (zerograd-nn:
     its optimizers): add the hook specifications `specs` (a class or module of
     `@hookspec` functions) to zerograd's plugin manager, once, and return its
