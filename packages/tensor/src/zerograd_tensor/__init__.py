@@ -1,12 +1,14 @@
 """zerograd-tensor: ops on arrays as wholes, and the Variable methods of a numpy user.
 
-reshape, transpose (x.T), sum, matmul (@) and indexing (x[key]). Each op states
-its derivative once, as a rule on the namespace xp (numpy at first order,
+reshape, transpose (x.T), sum, mean, max, min, matmul (@), indexing (x[key]),
+concat, stack, split, expand_dims, squeeze and flatten. Each op states its
+derivative once, as a rule on the namespace xp (numpy at first order,
 zerograd.ops at higher orders), so derivatives of any order go through it.
-Higher orders through sum need broadcast_to, which lives in zerograd-arith with
-sum_to (see docs/higher-order.md for why).
+Higher orders through sum and mean need broadcast_to, and through max and min
+a product, which live in zerograd-arith (see docs/higher-order.md for why).
 """
 
+import math
 import operator
 
 import numpy as np
@@ -103,11 +105,82 @@ class Sum(Function):
 
     def vjp(self, xp, gy):
         # gy with the summed axes back as size 1, then broadcast to x's shape.
-        shape = self.x_shape
-        axes = range(len(shape)) if self.axis is None else np.atleast_1d(self.axis)
-        summed = {int(axis) % len(shape) for axis in axes}
-        kept = tuple(1 if i in summed else n for i, n in enumerate(shape))
-        return xp.broadcast_to(xp.reshape(gy, kept), shape)
+        kept, _ = _reduced(self.x_shape, self.axis)
+        return xp.broadcast_to(xp.reshape(gy, kept), self.x_shape)
+
+
+class Mean(Function):
+    """The mean along `axis` (None: of all), as np.mean: d/dx = 1/n each, n the
+    number of elements averaged."""
+
+    reads = "nothing"
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return x.mean(axis=self.axis, keepdims=self.keepdims)
+
+    def vjp(self, xp, gy):
+        kept, n = _reduced(self.x_shape, self.axis)
+        # n or 1: an empty axis has an empty gradient, with no 0/0 warning.
+        return xp.broadcast_to(xp.reshape(gy / (n or 1), kept), self.x_shape)
+
+
+class Max(Function):
+    """The largest element along `axis` (None: of all), as np.max: the gradient
+    goes to the elements equal to it, split evenly among ties (so that it sums
+    to gy, as a subgradient; DeZero and Chainer give each tied element all of
+    it), and to the NaNs of a slice that holds some (np.max's result there)."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return np.max(x, axis=self.axis, keepdims=self.keepdims)
+
+    def vjp(self, xp, x, gy):
+        kept, _ = _reduced(x.shape, self.axis)
+        return xp.reshape(gy, kept) * _shares(x, np.max, self.axis, gy)
+
+
+class Min(Function):
+    """The smallest element along `axis` (None: of all), as np.min: the gradient
+    goes to the elements equal to it, split evenly among ties, as Max's."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+    def forward(self, x):
+        return np.min(x, axis=self.axis, keepdims=self.keepdims)
+
+    def vjp(self, xp, x, gy):
+        kept, _ = _reduced(x.shape, self.axis)
+        return xp.reshape(gy, kept) * _shares(x, np.min, self.axis, gy)
+
+
+def _reduced(shape, axis):
+    """x's shape with the axes a reduction over `axis` takes (None: all) as 1,
+    and the number of elements each result reduces."""
+    axes = range(len(shape)) if axis is None else np.atleast_1d(axis)
+    reduced = {int(a) % len(shape) for a in axes}
+    kept = tuple(1 if i in reduced else n for i, n in enumerate(shape))
+    return kept, math.prod(shape[i] for i in reduced)
+
+
+def _shares(x, extreme, axis, gy):
+    """Each element's share of the gradient of extreme(x, axis): 1/k for each
+    of the k elements equal to the result (the NaNs, where there are some), 0
+    elsewhere. A constant of the graph, of gy's dtype, from x's values."""
+    a = x.data if isinstance(x, Variable) else x
+    hit = (a == extreme(a, axis=axis, keepdims=True)) | np.isnan(a)
+    # np.max over a slice with a NaN is NaN: then only its NaNs are hits
+    # (== is False there), and in a slice without one isnan adds nothing.
+    return (hit / hit.sum(axis=axis, keepdims=True)).astype(gy.dtype)
 
 
 class MatMul(Function):
@@ -176,6 +249,98 @@ def _scatter_add(key, shape, gy):
     return gx
 
 
+class Concat(Function):
+    """The inputs joined along `axis`, as np.concat: each gets its own part of
+    gy back."""
+
+    reads = "nothing"
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        y = np.concat(xs, axis=self.axis)
+        if self.axis is None:  # flattened first, as numpy does
+            self.shapes = [x.shape for x in xs]
+            self.ends = np.cumsum([x.size for x in xs])[:-1].tolist()
+        else:
+            self.shapes = None
+            self.ends = np.cumsum([x.shape[self.axis] for x in xs])[:-1].tolist()
+        return y
+
+    def vjp(self, xp, gy):
+        if self.axis is None:
+            parts = xp.split(gy, self.ends)
+            return tuple(map(xp.reshape, parts, self.shapes))
+        return tuple(xp.split(gy, self.ends, axis=self.axis))
+
+
+class Stack(Function):
+    """The inputs, of one shape, stacked along a new axis `axis`, as np.stack:
+    each gets its slice of gy back."""
+
+    reads = "nothing"
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        self.n = len(xs)
+        return np.stack(xs, axis=self.axis)
+
+    def vjp(self, xp, gy):
+        return tuple(xp.squeeze(g, self.axis) for g in xp.split(gy, self.n, self.axis))
+
+
+class Split(Function):
+    """x cut into parts along `axis`, as np.split: several outputs, whose
+    gradients are joined again (zeros for a part nothing used)."""
+
+    reads = "nothing"
+
+    def __init__(self, indices_or_sections, axis=0):
+        self.indices_or_sections = indices_or_sections
+        self.axis = axis
+
+    def forward(self, x):
+        return tuple(np.split(x, self.indices_or_sections, axis=self.axis))
+
+    def vjp(self, xp, *gys):
+        return xp.concat(gys, axis=self.axis)
+
+
+class ExpandDims(Function):
+    """x with a new axis of size 1 at `axis`, as np.expand_dims."""
+
+    reads = "nothing"
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return np.expand_dims(x, self.axis)
+
+    def vjp(self, xp, gy):
+        return xp.reshape(gy, self.x_shape)
+
+
+class Squeeze(Function):
+    """x without its axes of size 1 (or only those of `axis`), as np.squeeze."""
+
+    reads = "nothing"
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return np.squeeze(x, self.axis)
+
+    def vjp(self, xp, gy):
+        return xp.reshape(gy, self.x_shape)
+
+
 def reshape(x, shape, *more):
     """x.reshape((2, 3)) or x.reshape(2, 3), as numpy; -1 infers one length."""
     shape = (shape, *more) if more or isinstance(shape, int) else tuple(shape)
@@ -208,6 +373,95 @@ def get_item(x, key):
     return GetItem(key)(x)
 
 
+def mean(x, axis=None, keepdims=False):
+    """x.mean(), x.mean(axis=0), x.mean(axis=(0, 1), keepdims=True), as numpy."""
+    return Mean(axis, keepdims)(x)
+
+
+def max(x, axis=None, keepdims=False):
+    """x.max(), x.max(axis=0), as numpy; the gradient goes to the largest
+    elements, split evenly among ties."""
+    return Max(axis, keepdims)(x)
+
+
+def min(x, axis=None, keepdims=False):
+    """x.min(), x.min(axis=0), as numpy; the gradient goes to the smallest
+    elements, split evenly among ties."""
+    return Min(axis, keepdims)(x)
+
+
+def concat(xs, axis=0):
+    """The arrays of the sequence `xs` joined along `axis` (None: flattened
+    first), as np.concat((a, b), axis=0)."""
+    return Concat(axis)(*_sequence("concat", xs))
+
+
+def stack(xs, axis=0):
+    """The arrays of the sequence `xs`, of one shape, stacked along a new axis
+    `axis`, as np.stack((a, b), axis=0)."""
+    return Stack(axis)(*_sequence("stack", xs))
+
+
+def _sequence(op_name, xs):
+    if isinstance(xs, (Variable, np.ndarray)) or not isinstance(xs, (list, tuple)):
+        raise TypeError(
+            f"{op_name} takes a list or tuple of arrays, as {op_name}([a, b]), not"
+            f" {type(xs).__name__} {xs!r:.60}"
+        )
+    if not xs:
+        raise ValueError(
+            f"{op_name} needs at least one array to join; it got an empty"
+            f" {type(xs).__name__}"
+        )
+    return xs
+
+
+def split(x, indices_or_sections, axis=0):
+    """A list of parts of x along `axis`, as np.split: `indices_or_sections` a
+    number of equal parts, or the sorted indices where parts begin."""
+    shape = np.shape(x.data if isinstance(x, Variable) else x)
+    if not -len(shape) <= axis < len(shape):  # np.split: "tuple index out of range"
+        raise np.exceptions.AxisError(axis, len(shape), "split")
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = int(indices_or_sections)
+        length = shape[axis]
+        if n <= 0 or length % n:
+            raise ValueError(
+                f"split cannot cut axis {axis} of length {length} into {n} equal"
+                f" parts: give a number of parts that divides {length}, or a list"
+                f" of the indices where parts begin, such as [2, 5]"
+            )
+    ys = Split(indices_or_sections, axis)(x)
+    return ys if isinstance(ys, list) else [ys]  # one part: still a list
+
+
+def expand_dims(x, axis):
+    """x with a new axis of size 1 at `axis` (an int or a tuple), as
+    np.expand_dims. No Variable method: ndarray has none of this name."""
+    return ExpandDims(axis)(x)
+
+
+def squeeze(x, axis=None):
+    """x.squeeze(), x.squeeze(axis=0): x without its axes of size 1, as numpy."""
+    return Squeeze(axis)(x)
+
+
+def flatten(x):
+    """x as a matrix of one row per element of its first (batch) axis:
+    x.reshape(len(x), -1), as DeZero's F.flatten, the nn use.
+
+    Not numpy's ndarray.flatten, which gives 1-D: so there is no Variable method
+    `flatten`; for 1-D write x.reshape(-1).
+    """
+    shape = np.shape(x.data if isinstance(x, Variable) else x)
+    if not shape:
+        raise ValueError(
+            "flatten keeps the first (batch) axis, and a 0-d array has none: give"
+            " an array of at least one axis, or use reshape(x, (1, 1))"
+        )
+    return Reshape((shape[0], math.prod(shape[1:])))(x)
+
+
 @hookimpl
 def zerograd_register_ops(registry):
     registry.add("reshape", reshape, methods=("reshape",), example_args=((-1,),))
@@ -215,3 +469,13 @@ def zerograd_register_ops(registry):
     registry.add("sum", sum, methods=("sum",))
     registry.add("matmul", matmul, operators=("__matmul__", "__rmatmul__"))
     registry.add("get_item", get_item, operators=("__getitem__",))
+    registry.add("mean", mean, methods=("mean",))
+    registry.add("max", max, methods=("max",))
+    registry.add("min", min, methods=("min",))
+    registry.add("concat", concat)
+    registry.add("stack", stack)
+    registry.add("split", split, example_args=(1,))
+    registry.add("expand_dims", expand_dims, example_args=(0,))
+    # ndarray.squeeze is this op; ndarray.flatten (1-D) is not flatten's.
+    registry.add("squeeze", squeeze, methods=("squeeze",))
+    registry.add("flatten", flatten)
