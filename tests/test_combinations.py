@@ -15,7 +15,9 @@ import zerograd
 from zerograd import Variable
 
 ARITH_OPS = ("add", "sub", "mul", "div", "neg", "pow", "sum_to", "broadcast_to")
-ELEMENTWISE_OPS = ("square", "exp", "log", "sin", "cos", "tanh", "sqrt")
+ELEMENTWISE_OPS = ("square", "exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "log1p")
+ELEMENTWISE_OPS += ("expm1", "sigmoid", "relu", "leaky_relu", "softplus", "clip")
+ELEMENTWISE_OPS += ("maximum", "minimum")
 
 
 def run_python(code, **env):
@@ -44,7 +46,7 @@ def test_elementwise_plugin_is_listed_with_its_distribution():
     info = next(p for p in zerograd.plugins() if p.name == "elementwise")
     assert (info.distribution, info.version) == ("zerograd-elementwise", "0.1.0")
     assert info.ops == ELEMENTWISE_OPS
-    assert info.operators == ()
+    assert info.operators == ("__abs__",)
 
 
 @pytest.mark.requires("zerograd-elementwise")

@@ -1,5 +1,9 @@
 """zerograd-activations, tested as any op-pack can be: one line of the
-conformance suite, and exact values."""
+conformance suite, and exact values.
+
+zerograd-elementwise has ops of these names too. Where both are installed,
+neither is `zerograd.ops.sigmoid`: each is reached through its plugin, so these
+tests call `zerograd.ops.activations.<op>`, which works either way."""
 
 import numpy as np
 import pytest
@@ -29,7 +33,7 @@ def test_plugin_is_found_with_its_distribution():
 )
 def test_exact_values(op, x, value, gradient):
     v = Variable(np.array(x))
-    y = getattr(zerograd.ops, op)(v)
+    y = getattr(zerograd.ops.activations, op)(v)
     y.backward()
     assert y.data == pytest.approx(value, rel=1e-15)
     assert v.grad == pytest.approx(gradient, rel=1e-15)
@@ -37,7 +41,16 @@ def test_exact_values(op, x, value, gradient):
 
 def test_no_overflow_far_from_zero():
     x = Variable(np.array([-1000.0, 1000.0]))
-    y = zerograd.ops.sigmoid(x) + zerograd.ops.softplus(x)
+    ops = zerograd.ops.activations
+    y = ops.sigmoid(x) + ops.softplus(x)
     y.backward()
     assert y.data.tolist() == [0.0, 1001.0]
     assert x.grad.tolist() == [0.0, 1.0]
+
+
+@pytest.mark.requires("zerograd-elementwise")
+def test_beside_zerograd_elementwise_the_short_name_asks_which():
+    with pytest.raises(zerograd.OpNotFoundError, match="choose one") as error:
+        zerograd.ops.sigmoid  # noqa: B018
+    assert "zerograd.ops.activations.sigmoid" in str(error.value)
+    assert "zerograd.ops.elementwise.sigmoid" in str(error.value)

@@ -275,9 +275,18 @@ def test_a_mistyped_op_name_suggests_the_nearest_op(expression, suggestion):
     refused(run("grad", expression, "--at", "x=1"), 2, suggestion)
 
 
+@pytest.mark.requires("zerograd-elementwise")
+def test_an_op_is_named_with_its_plugin_where_two_register_its_name():
+    result = run_in_process("grad", "elementwise.exp(x)", "--at", "x=0")
+    assert result.returncode == 0, result.stderr
+    assert "elementwise.exp(x) = 1.0" in result.stdout
+    result = run_in_process("grad", "a.b.exp(x)", "--at", "x=0")
+    refused(result, 2, "plugin.op(...) names the op of one plugin")
+
+
 def test_a_name_near_no_op_gets_no_suggestion():
-    result = run_in_process("grad", "frobnicate(x)", "--at", "x=1")
-    refused(result, 2, "no op 'frobnicate' is registered")
+    result = run_in_process("grad", "zzfrobnicate(x)", "--at", "x=1")
+    refused(result, 2, "no op 'zzfrobnicate' is registered")
     assert "did you mean" not in result.stderr
 
 

@@ -109,8 +109,8 @@ def test_reflected_operator_swaps_operands(registered):
     assert (np.array([2.0, 3.0]) // x).data.tolist() == [-8.0, -7.0]
 
 
-def test_same_op_name_from_two_plugins_names_both(registered):
-    registered(TriplePlugin(), "first-pack")
+def test_same_op_name_from_two_plugins_is_reached_through_each(registered):
+    registered(TriplePlugin(), "first_pack")
 
     class Other:
         @hookimpl
@@ -118,12 +118,16 @@ def test_same_op_name_from_two_plugins_names_both(registered):
             registry.add("zg_other", Triple)
             registry.add("zg_triple", Triple)
 
-    other = Other()
-    with pytest.raises(PluginError, match=r"'second-pack'.*'zg_triple'.*'first-pack'"):
-        zerograd.register_plugin(other, "second-pack")
-    # nothing of the refused plugin stays behind
-    assert not zerograd._plugins._host.manager.is_registered(other)
-    assert not hasattr(zerograd.ops, "zg_other")
+    registered(Other(), "second_pack")
+    with pytest.raises(OpNotFoundError, match=r"'first_pack' and 'second_pack'"):
+        zerograd.ops.zg_triple  # noqa: B018
+    x = Variable(np.array(2.0))
+    assert zerograd.ops.first_pack.zg_triple(x).data == 6.0
+    assert zerograd.ops.second_pack.zg_triple(x).data == 6.0
+    assert zerograd.ops.zg_other(x).data == 6.0  # its own name: short as ever
+    assert "zg_triple" not in dir(zerograd.ops)
+    with pytest.raises(AttributeError, match="'Variable' object has no attribute"):
+        x.zg_triple  # noqa: B018  (an op, not a method, whoever provides it)
 
 
 def test_claimed_operator_conflict_names_both(registered):
@@ -304,34 +308,57 @@ def test_unregistering_an_unknown_plugin_is_refused():
 
 @pytest.fixture
 def fake_distribution(write_distribution, monkeypatch):
-    """An installed distribution with one broken and one good plugin."""
+    """An installed distribution with one broken plugin and good ones: zg-twin
+    registers an op of zg-good's name, zg-rival claims zg-claimer's method."""
+    twin = """
+        import zerograd
+
+        @zerograd.hookimpl
+        def zerograd_register_ops(registry):
+            registry.add("zg_half", lambda x: x * 0.25)  # zg-good's op name
+        """
+    claimer = """
+        import zerograd
+
+        @zerograd.hookimpl
+        def zerograd_register_ops(registry):
+            registry.add("zg_claimer", lambda x: x, methods=("zg_method",))
+        """
     rival = """
         import zerograd
 
         @zerograd.hookimpl
         def zerograd_register_ops(registry):
-            registry.add("zg_half", lambda x: x)  # zg-good's op name
+            registry.add("zg_rival", lambda x: x, methods=("zg_method",))
             registry.add("zg_rival_only", lambda x: x)
         """
     folder = write_distribution(
         {
             "zg-broken": "zg_fake_missing_module",
             "zg-good": "zg_fake_good",
+            "zg-twin": "zg_fake_twin",
+            "zg-claimer": "zg_fake_claimer",
             "zg-rival": "zg_fake_rival",
         },
-        {"zg_fake_good": HALF, "zg_fake_rival": rival},
+        {
+            "zg_fake_good": HALF,
+            "zg_fake_twin": twin,
+            "zg_fake_claimer": claimer,
+            "zg_fake_rival": rival,
+        },
     )
     monkeypatch.syspath_prepend(str(folder))
     importlib.invalidate_caches()
     host = zerograd._plugins._host
     yield
-    good = host.manager.get_plugin("zg-good")
-    if good is not None:
-        zerograd.unregister_plugin(good)
+    for name in ("zg-good", "zg-twin", "zg-claimer", "zg-rival"):
+        plugin = host.manager.get_plugin(name)
+        if plugin is not None:
+            zerograd.unregister_plugin(plugin)
+        host.failures.pop(name, None)
     host.failures.pop("zg-broken", None)
-    host.failures.pop("zg-rival", None)
-    sys.modules.pop("zg_fake_good", None)
-    sys.modules.pop("zg_fake_rival", None)
+    for module in ("zg_fake_good", "zg_fake_twin", "zg_fake_claimer", "zg_fake_rival"):
+        sys.modules.pop(module, None)
 
 
 @pytest.mark.usefixtures("fake_distribution")
@@ -353,13 +380,38 @@ def test_plugin_that_fails_to_import_is_named_and_others_still_load():
 @pytest.mark.usefixtures("fake_distribution")
 def test_installed_plugin_that_clashes_is_refused_whole_and_others_work():
     with pytest.warns(PluginWarning) as warned:
-        zerograd.load_plugins("zg-good", "zg-rival")
+        zerograd.load_plugins("zg-claimer", "zg-rival")
     message = str(warned[0].message)
-    assert "'zg-rival'" in message and "'zg-good'" in message and "zg_half" in message
-    assert zerograd.ops.zg_half(Variable(np.array(3.0))).data == 1.5  # zg-good's
+    assert "'zg-rival'" in message and "'zg-claimer'" in message
+    assert "zg_method" in message
+    assert zerograd.ops.zg_claimer(2.0) == 2.0
     assert not hasattr(zerograd.ops, "zg_rival_only")  # nothing of zg-rival
     infos = {info.name: info for info in zerograd.plugins()}
-    assert "already registers" in infos["zg-rival"].error
+    assert "already provides" in infos["zg-rival"].error
+
+
+@pytest.mark.usefixtures("fake_distribution")
+def test_an_op_name_two_installed_plugins_register_is_chosen_by_plugin():
+    # Load order must not decide: neither is zerograd.ops.zg_half, both are
+    # reached through their plugin, and the short name says so.
+    zerograd.load_plugins("zg-good", "zg-twin")
+    x = Variable(np.array(3.0))
+    with pytest.raises(OpNotFoundError) as error:
+        zerograd.ops.zg_half  # noqa: B018
+    assert str(error.value) == (
+        "zerograd.ops has no op 'zg_half': plugins 'zg-good' and 'zg-twin' both"
+        " register an op 'zg_half', and neither is preferred; choose one:"
+        " zerograd.ops.zg-good.zg_half or zerograd.ops.zg-twin.zg_half"
+    )
+    assert getattr(zerograd.ops, "zg-good").zg_half(x).data == 1.5
+    assert getattr(zerograd.ops, "zg-twin").zg_half(x).data == 0.75
+    assert zerograd.op_info("zg-twin.zg_half").plugin == "zg-twin"
+    with pytest.raises(KeyError, match="neither is preferred"):
+        zerograd.op_info("zg_half")
+    infos = {info.name: info for info in zerograd.plugins()}
+    assert infos["zg-good"].ops == infos["zg-twin"].ops == ("zg_half",)
+    zerograd.unregister_plugin(zerograd._plugins._host.manager.get_plugin("zg-twin"))
+    assert zerograd.ops.zg_half(x).data == 1.5  # one provider again: zg-good's
 
 
 def test_loading_an_unknown_entry_point_name_is_refused():

@@ -69,7 +69,8 @@ REFUSED = {
 
 GRAMMAR = (
     "an expression may use names given with --at, numbers, the operators"
-    " + - * / ** @, parentheses and calls of ops by name (`zerograd ops` lists them)"
+    " + - * / ** @, parentheses and calls of ops by name (`zerograd ops` lists them;"
+    " plugin.op(...) names the op of one plugin, where two register its name)"
 )
 
 # evaluate() recurses once a level: deeper expressions would exhaust Python's
@@ -127,8 +128,8 @@ def evaluate(node: ast.expr, values: dict[str, Variable]) -> Any:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = evaluate(node.operand, values)
         return -operand if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        op = find_op(node.func.id)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+        op = find_op(op_name(node.func))
         args = [
             argument(a) if is_constant(a) else evaluate(a, values) for a in node.args
         ]
@@ -167,6 +168,15 @@ def argument(node: ast.expr) -> Any:
         f"an op's extra arguments must be numbers, True/False/None or tuples of"
         f" them, not {ast.unparse(node)!r}"
     )
+
+
+def op_name(func: ast.Name | ast.Attribute) -> str:
+    """`exp` in exp(x); `elementwise.softplus` in elementwise.softplus(x)."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func.value, ast.Name):
+        return f"{func.value.id}.{func.attr}"
+    raise UsageError(f"calling anything but an op by name is not allowed: {GRAMMAR}")
 
 
 def find_op(name: str) -> Callable[..., Any]:
@@ -228,7 +238,7 @@ def command_ops(args: argparse.Namespace) -> int:
             failed.append(plugin)
             continue
         for name in plugin.ops:
-            info = zerograd.op_info(name)
+            info = zerograd.op_info(f"{plugin.name}.{name}")
             attributes = [*info.operators, *(f".{m}()" for m in info.methods)]
             attributes += [f".{p}" for p in info.properties]
             rows.append(

@@ -453,10 +453,7 @@ def _gradients(
                     _check_anomaly(f, "backward", found, gys)
                 inputs = f.inputs
                 if len(gxs) != len(inputs):
-                    raise ValueError(
-                        f"{type(f).__name__}.backward returned {len(gxs)} gradient(s)"
-                        f" for {len(inputs)} input(s); it must return one per input"
-                    )
+                    gxs = _one_per_input(f, gxs)
                 for x, gx in zip(inputs, gxs):  # noqa: B905  (lengths checked above)
                     if gx is None:  # the op gives this input no gradient
                         continue
@@ -503,6 +500,18 @@ def _gradients(
             if x not in own:
                 grads[x] = _copy(g)
     return grads, passed, retained
+
+
+def _one_per_input(f: Function, gxs: tuple[Any, ...]) -> tuple[Any, ...]:
+    missing = len(f.inputs) - len(gxs)
+    # DeZero zips gradients with inputs: a backward of its style may leave the
+    # last ones out (SoftmaxCrossEntropy's, for its labels).
+    if f.backward_on_variables and missing > 0:
+        return (*gxs, *[None] * missing)
+    raise ValueError(
+        f"{type(f).__name__}.backward returned {len(gxs)} gradient(s)"
+        f" for {len(f.inputs)} input(s); it must return one per input"
+    )
 
 
 def _summed_to_input(f: Function, x: Variable, gx: Any, create_graph: bool) -> Any:

@@ -120,7 +120,8 @@ class _Manager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__(PROJECT)
         self.add_hookspecs(_HookSpecs)
-        self.ops: dict[str, OpInfo] = {}
+        self.by_plugin: dict[str, dict[str, OpInfo]] = {}  # every op, by plugin
+        self.ops: dict[str, OpInfo] = {}  # zerograd.ops.<name>: one provider's
         self.attributes: dict[str, OpInfo] = {}  # Variable's, by the op providing it
         self.nodes: dict[type, tuple[str, str]] = {}  # Function class: (op, plugin)
         self.deferring = False  # see _check_hooks
@@ -183,15 +184,11 @@ class _Manager(pluggy.PluginManager):
         ]
 
     def _check_conflicts(self, registry: OpRegistry) -> None:
+        # Two plugins may register ops of one name (each stays reachable as
+        # zerograd.ops.<plugin>.<name>, see _publish); a Variable attribute
+        # cannot be qualified, so it has one provider.
         this = f"plugin {registry.plugin_name!r}"
         for op in registry.ops:
-            holder = self.ops.get(op.name)
-            if holder is not None:
-                raise PluginError(
-                    f"{this} registers the op {op.name!r}, which plugin"
-                    f" {holder.plugin!r} already registers; uninstall or"
-                    f" unregister one of them"
-                )
             for attribute in op.attributes:
                 holder = self.attributes.get(attribute)
                 if holder is not None:
@@ -202,13 +199,9 @@ class _Manager(pluggy.PluginManager):
                     )
 
     def _commit(self, registry: OpRegistry, plugin: object) -> None:
-        from zerograd import ops as namespace
-
+        self.by_plugin[registry.plugin_name] = {op.name: op for op in registry.ops}
         for op in registry.ops:
-            self.ops[op.name] = op
-            setattr(namespace, op.name, op.function)
-            if not any(op.name in vars(c) for c in Variable.__mro__):
-                setattr(Variable, op.name, _NotAMethod(op.name))
+            self._publish(op.name)
             for dunder in op.operators:
                 setattr(Variable, dunder, _operator_method(dunder, op))
             for method in op.methods:
@@ -229,15 +222,35 @@ class _Manager(pluggy.PluginManager):
             if isinstance(op.op, type):
                 self.nodes[op.op] = (op.name, registry.plugin_name)
 
-    def unregister(self, plugin: object = None, name: str | None = None) -> Any:
+    def providers(self, name: str) -> list[OpInfo]:
+        """Every registered op of this name, one per plugin, by plugin name."""
+        return [ops[name] for _, ops in sorted(self.by_plugin.items()) if name in ops]
+
+    def _publish(self, name: str) -> None:
+        # zerograd.ops.<name> is the op where one plugin registers that name.
+        # Where two do, neither is (load order must not decide which plugin
+        # wins): looking it up says how to choose, zerograd.ops.<plugin>.<name>.
         from zerograd import ops as namespace
 
+        providers = self.providers(name)
+        if len(providers) == 1:
+            self.ops[name] = providers[0]
+            setattr(namespace, name, providers[0].function)
+        else:
+            self.ops.pop(name, None)
+            if name in vars(namespace):
+                delattr(namespace, name)
+        marker = vars(Variable).get(name)
+        if not providers and isinstance(marker, _NotAMethod):
+            delattr(Variable, name)
+        elif providers and not any(name in vars(c) for c in Variable.__mro__):
+            setattr(Variable, name, _NotAMethod(name))
+
+    def unregister(self, plugin: object = None, name: str | None = None) -> Any:
         name = self.get_name(plugin) if name is None else name
-        for op in [op for op in self.ops.values() if op.plugin == name]:
-            del self.ops[op.name]
-            delattr(namespace, op.name)
-            if isinstance(vars(Variable).get(op.name), _NotAMethod):
-                delattr(Variable, op.name)
+        ops = self.by_plugin.pop(name, {}).values()
+        for op in ops:
+            self._publish(op.name)
             for attribute in op.attributes:
                 del self.attributes[attribute]
                 if attribute in OPERATORS:
@@ -347,7 +360,7 @@ class _PluginHost:
         infos = []
         for plugin in self.manager.get_plugins():
             name = self.manager.get_name(plugin) or ""
-            ops = [op for op in self.ops.values() if op.plugin == name]
+            ops = list(self.manager.by_plugin.get(name, {}).values())
             dist = dists.get(name)
             infos.append(
                 PluginInfo(
@@ -390,6 +403,9 @@ class _PluginHost:
 
     def op_hint(self, name: str) -> str:
         """Why zerograd.ops has no op `name`: ": ..." to append to the message."""
+        shared = self.shared_hint(name)
+        if shared:
+            return shared
         close = difflib.get_close_matches(name, list(self.ops), n=1)
         suggestion = f" (did you mean {close[0]}?)" if close else ""
         holder = self.manager.attributes.get(name)
@@ -407,7 +423,26 @@ class _PluginHost:
         info = self.ops.get(name)  # look again: the plugins are loaded now
         if info is not None:
             return info.function
+        ops = self.manager.by_plugin.get(name)
+        if ops is not None:  # zerograd.ops.<plugin>: that plugin's ops
+            plugin_ops = types.ModuleType(f"zerograd.ops.{name}")
+            plugin_ops.__doc__ = f"The ops of the zerograd plugin {name!r}."
+            for op in ops.values():
+                setattr(plugin_ops, op.name, op.function)
+            return plugin_ops
         raise OpNotFoundError(f"zerograd.ops has no op {name!r}{self.op_hint(name)}")
+
+    def shared_hint(self, name: str) -> str | None:
+        """Why an op name two plugins register is no op of zerograd.ops."""
+        providers = self.manager.providers(name)
+        if len(providers) < 2:
+            return None
+        plugins = " and ".join(repr(op.plugin) for op in providers)
+        choices = " or ".join(f"zerograd.ops.{op.plugin}.{name}" for op in providers)
+        return (
+            f": plugins {plugins} both register an op {name!r}, and neither is"
+            f" preferred; choose one: {choices}"
+        )
 
 
 def _entry_points() -> dict[str, list[Any]]:
@@ -468,7 +503,9 @@ def plugin_hooks(specs: type | types.ModuleType) -> Any:
     """
     with _host.lock:
         names = [n for n in dir(specs) if _host.manager.parse_hookspec_opts(specs, n)]
-        if not all(hasattr(_host.manager.hook, n) for n in names):
+        # A plugin implementing one may have loaded first: a caller, no spec.
+        callers = [getattr(_host.manager.hook, n, None) for n in names]
+        if not all(caller is not None and caller.has_spec() for caller in callers):
             _host.manager.add_hookspecs(specs)
     _host.autoload()
     return _host.manager.hook
@@ -486,12 +523,16 @@ def load_plugins(*names: str) -> None:
 
 
 def op_info(name: str) -> OpInfo:
-    """What is registered as `zerograd.ops.<name>`: op, plugin, domain, ..."""
+    """What is registered as `zerograd.ops.<name>`: op, plugin, domain, ...
+    `"plugin.name"` names the op of one plugin (zerograd.ops.<plugin>.<name>)."""
     _host.autoload()
-    try:
-        return _host.ops[name]
-    except KeyError:
-        raise KeyError(f"no op {name!r} is registered{_host.op_hint(name)}") from None
+    info = _host.ops.get(name)
+    if info is None:
+        plugin, _, op = name.rpartition(".")
+        info = _host.manager.by_plugin.get(plugin, {}).get(op)
+    if info is None:
+        raise KeyError(f"no op {name!r} is registered{_host.op_hint(name)}")
+    return info
 
 
 def provider(function_type: type) -> tuple[str, str | None]:

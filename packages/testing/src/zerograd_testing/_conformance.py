@@ -270,7 +270,7 @@ def _plugin_cases(
     for name in info.ops:
         if name in skip:
             continue
-        op = zerograd.op_info(name)
+        op = zerograd.op_info(f"{plugin}.{name}")  # its own, if another shares the name
         if name in described:
             for i, case in enumerate(described[name]):
                 _check_fits(plugin, op, i, case)
@@ -285,7 +285,7 @@ def _op(plugin: str, name: str | None) -> OpInfo:
         failed = [p.error for p in zerograd.plugins() if p.name == plugin and p.error]
         why = failed[0] if failed else "is it installed, or registered?"
         pytest.fail(f"zerograd plugin {plugin!r} is not loaded: {why}")
-    return zerograd.op_info(name)
+    return zerograd.op_info(f"{plugin}.{name}")
 
 
 def conformance_tests(
