@@ -248,7 +248,7 @@ class _Manager(pluggy.PluginManager):
 
     def unregister(self, plugin: object = None, name: str | None = None) -> Any:
         name = self.get_name(plugin) if name is None else name
-        ops = self.by_plugin.pop(name, {}).values()
+        ops = self.by_plugin.pop(name or "", {}).values()
         for op in ops:
             self._publish(op.name)
             for attribute in op.attributes:
