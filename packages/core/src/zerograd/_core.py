@@ -312,7 +312,8 @@ class Variable:
             [(self, seed)], create_graph, None if retain_grad else frozenset()
         )
         for y in passed:
-            y.grad = _stored(retained.get(y))
+            g = retained.get(y)
+            y.grad = None if g is None else _stored(g)
         # Leaves accumulate across backward calls, out of place: the array a
         # user holds from an earlier call is never written to.
         for x, gx in leaves.items():
