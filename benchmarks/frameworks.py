@@ -5,12 +5,18 @@ operators, and `grads(y, leaves)`: backpropagate from y (seeded with ones) and
 return each leaf's gradient as a numpy array. Those that differentiate twice
 also give `hvp(f, arrays, v)`: the Hessian of `f(fw, *leaves)` times the
 vector `v` (one array per leaf), as a second backward through the graph of the
-first. "numpy" is the floor: the same computations with hand-written backward
-passes (see workloads.py).
+first. Those with layers, optimizers and losses give `trainer(weights, lr)`
+for W7 (step 48's training): an MLP with sigmoid from the weights [W1, b1, W2,
+b2] (W of shape (in, out)), SGD, softmax cross-entropy; it returns `step(x, t)`
+(one minibatch: forward, loss, clear the gradients, backward, update; the loss
+as a float) and a function giving the weights in the same layout. "numpy" is
+the floor: the same computations with hand-written backward passes (see
+workloads.py).
 """
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import numpy as np
@@ -25,6 +31,8 @@ class Zerograd:
         self.zerograd = zerograd
         self.Variable = zerograd.Variable
         self.sin, self.exp = zerograd.ops.sin, zerograd.ops.exp
+        if importlib.util.find_spec("zerograd_nn") is None:
+            self.trainer = None  # W7 needs zerograd-nn
 
     def leaf(self, a: Any) -> Any:
         return self.Variable(np.array(a, dtype=np.float64))
@@ -41,6 +49,23 @@ class Zerograd:
         leaves = [self.leaf(a) for a in arrays]
         gs = grad(f(self, *leaves), leaves, create_graph=True)
         return list(grad(_dot(gs, v), leaves))
+
+    def trainer(self, weights: list[np.ndarray], lr: float) -> Any:
+        import zerograd_nn as nn
+
+        ops = self.zerograd.ops
+        model = nn.MLP([w.shape[1] for w in weights[::2]])
+        _set_weights(model.layers, weights)
+        optimizer = nn.optimizers.SGD(lr=lr).setup(model)
+
+        def step(x: np.ndarray, t: np.ndarray) -> float:
+            loss = ops.softmax_cross_entropy(model(x), t)
+            model.cleargrads()
+            loss.backward()
+            optimizer.update()
+            return float(loss.data)
+
+        return step, lambda: _get_weights(model.layers)
 
 
 class ZerogradBaseline(Zerograd):
@@ -65,6 +90,8 @@ class ZerogradBaseline(Zerograd):
         where = self.zerograd.__file__
         if not where.startswith(os.path.abspath(folder)):
             raise RuntimeError(f"zerograd was imported from {where}, not {folder}")
+        if not os.path.isdir(os.path.join(folder, "packages", "nn", "src")):
+            self.trainer = None  # a checkout before zerograd-nn: no W7
 
 
 BASELINE_ENV = "ZEROGRAD_BENCH_BASELINE"
@@ -132,6 +159,9 @@ class DeZeroFull(_DeZero):
     def __init__(self) -> None:
         dezero = _import_dezero("dezero")
         functions = _import_dezero("dezero.functions")
+        self.models = _import_dezero("dezero.models")
+        self.optimizers = _import_dezero("dezero.optimizers")
+        self.functions = functions
         self.Variable = dezero.Variable
         self.sin, self.exp = functions.sin, functions.exp
         self.no_grad_fn = dezero.no_grad
@@ -144,6 +174,21 @@ class DeZeroFull(_DeZero):
             x.cleargrad()
         _dot(gs, v).backward()
         return [x.grad.data for x in leaves]
+
+    def trainer(self, weights: list[np.ndarray], lr: float) -> Any:
+        F = self.functions
+        model = self.models.MLP([w.shape[1] for w in weights[::2]])
+        _set_weights(model.layers, weights)
+        optimizer = self.optimizers.SGD(lr).setup(model)
+
+        def step(x: np.ndarray, t: np.ndarray) -> float:
+            loss = F.softmax_cross_entropy(model(x), t)
+            model.cleargrads()
+            loss.backward()
+            optimizer.update()
+            return float(loss.data)
+
+        return step, lambda: _get_weights(model.layers)
 
 
 class Torch:
@@ -171,6 +216,30 @@ class Torch:
         leaves = [self.leaf(a) for a in arrays]
         gs = grad(f(self, *leaves), leaves, create_graph=True)
         return [g.numpy() for g in grad(_dot(gs, v), leaves)]
+
+    def trainer(self, weights: list[np.ndarray], lr: float) -> Any:
+        torch = self.torch
+        layers = [torch.nn.Linear(*W.shape) for W in weights[::2]]  # float32
+        with torch.no_grad():
+            for layer, W, b in zip(layers, weights[::2], weights[1::2], strict=True):
+                layer.weight.copy_(torch.from_numpy(W.T))  # torch's W is (out, in)
+                layer.bias.copy_(torch.from_numpy(b))
+        model = torch.nn.Sequential(layers[0], torch.nn.Sigmoid(), layers[1])
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        cross_entropy = torch.nn.functional.cross_entropy
+
+        def step(x: np.ndarray, t: np.ndarray) -> float:
+            loss = cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(t))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss.item()
+
+        def trained() -> list[np.ndarray]:
+            pairs = [(layer.weight.T, layer.bias) for layer in layers]
+            return [a.detach().numpy() for pair in pairs for a in pair]
+
+        return step, trained
 
 
 class Autograd:
@@ -220,6 +289,17 @@ class Micrograd:
     def grads(self, y: Any, leaves: list[Any]) -> list[np.ndarray]:
         y.backward()
         return [np.array(x.grad) for x in leaves]
+
+
+def _set_weights(layers: list[Any], weights: list[np.ndarray]) -> None:
+    """Give each Linear of zerograd-nn or DeZero its W and b (their W is made
+    at the first call when it has none: set here, it is kept)."""
+    for layer, W, b in zip(layers, weights[::2], weights[1::2], strict=True):
+        layer.W.data, layer.b.data = W.copy(), b.copy()
+
+
+def _get_weights(layers: list[Any]) -> list[np.ndarray]:
+    return [a for layer in layers for a in (layer.W.data, layer.b.data)]
 
 
 def _dot(gradients: Any, v: list[Any]) -> Any:
