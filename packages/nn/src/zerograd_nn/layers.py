@@ -89,10 +89,20 @@ class Layer:
         """The parameters of this layer and its sub-layers, each once, in the
         order their attributes were assigned."""
         seen: set[int] = set()  # ids of Parameters kept alive by this layer
-        for _, param in self._named_params(""):
+        for param in self._all_params():
             if id(param) not in seen:
                 seen.add(id(param))
                 yield param
+
+    def _all_params(self) -> Iterator[Parameter]:
+        # _named_params without the paths: called twice a training step
+        # (cleargrads, the optimizer's update), where the names are not needed.
+        for name in self._registered():
+            value = self.__dict__[name]
+            if isinstance(value, Layer):
+                yield from value._all_params()
+            else:
+                yield value
 
     def named_params(self) -> Iterator[tuple[str, Parameter]]:
         """(path, parameter) pairs, "l1/W" for `self.l1.W`, each parameter once

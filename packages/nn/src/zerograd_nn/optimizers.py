@@ -172,7 +172,8 @@ class SGD(Optimizer):
         self.lr = lr
 
     def update_one(self, param: Variable) -> None:
-        param.data -= self.lr * _grad(param)
+        data = param.data  # in place, without the property's setter
+        data -= self.lr * _grad(param)
 
 
 class MomentumSGD(Optimizer):
