@@ -1,7 +1,7 @@
 """zerograd-tensor: ops on arrays as wholes, and the Variable methods of a numpy user.
 
 reshape, transpose (x.T), sum, mean, max, min, matmul (@), indexing (x[key]),
-concat, stack, split, expand_dims, squeeze and flatten. Each op states its
+concat, stack, split, expand_dims, squeeze, flatten, astype and copy. Each op states its
 derivative once, as a rule on the namespace xp (numpy at first order,
 zerograd.ops at higher orders), so derivatives of any order go through it.
 Higher orders through sum and mean need broadcast_to, and through max and min
@@ -341,6 +341,36 @@ class Squeeze(Function):
         return xp.reshape(gy, self.x_shape)
 
 
+class AsType(Function):
+    """x converted to `dtype`, as ndarray.astype: the gradient is converted
+    back to x's dtype (float64 to float32 and back, say)."""
+
+    reads = "nothing"
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.x_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def vjp(self, xp, gy):
+        return gy.astype(self.x_dtype)  # ndarray's, or Variable's (this op)
+
+
+class Copy(Function):
+    """A copy of x (new memory, as ndarray.copy): d/dx = 1. Differentiable, as
+    PyTorch's clone(); detach() is the copy that leaves the graph."""
+
+    reads = "nothing"
+
+    def forward(self, x):
+        return x.copy()
+
+    def vjp(self, xp, gy):
+        return gy
+
+
 def reshape(x, shape, *more):
     """x.reshape((2, 3)) or x.reshape(2, 3), as numpy; -1 infers one length."""
     shape = (shape, *more) if more or isinstance(shape, int) else tuple(shape)
@@ -441,6 +471,29 @@ def expand_dims(x, axis):
     return ExpandDims(axis)(x)
 
 
+def astype(x, dtype):
+    """x.astype(np.float32), as numpy: a numeric dtype (integer, float or
+    complex); the gradient flows back in x's dtype."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"astype takes a numpy dtype such as np.float32 or 'float64', not"
+            f" {dtype!r:.60}"
+        ) from None
+    if dtype.kind not in "iufc":
+        raise TypeError(
+            f"astype gives Variables of numeric dtypes (integer, float, complex),"
+            f" not {dtype}; for a boolean mask compare instead (x > 0)"
+        )
+    return AsType(dtype)(x)
+
+
+def copy(x):
+    """x.copy(): the same values in new memory, in the graph (d/dx = 1)."""
+    return Copy()(x)
+
+
 def squeeze(x, axis=None):
     """x.squeeze(), x.squeeze(axis=0): x without its axes of size 1, as numpy."""
     return Squeeze(axis)(x)
@@ -479,3 +532,5 @@ def zerograd_register_ops(registry):
     # ndarray.squeeze is this op; ndarray.flatten (1-D) is not flatten's.
     registry.add("squeeze", squeeze, methods=("squeeze",))
     registry.add("flatten", flatten)
+    registry.add("astype", astype, methods=("astype",), example_args=(np.float64,))
+    registry.add("copy", copy, methods=("copy",))
