@@ -284,6 +284,12 @@ def test_an_op_is_named_with_its_plugin_where_two_register_its_name():
     refused(result, 2, "plugin.op(...) names the op of one plugin")
 
 
+@pytest.mark.requires("zerograd-tensor")
+def test_an_op_giving_several_values_says_the_command_takes_one():
+    result = run_in_process("grad", "split(x, 2)", "--at", "x=1,2")
+    refused(result, 2, "gives 2 values (a list), and the command differentiates one")
+
+
 def test_a_name_near_no_op_gets_no_suggestion():
     result = run_in_process("grad", "zzfrobnicate(x)", "--at", "x=1")
     refused(result, 2, "no op 'zzfrobnicate' is registered")

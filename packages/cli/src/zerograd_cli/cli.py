@@ -218,6 +218,14 @@ def compute(
     tree = parse_expression(expression)
     values = parse_values(assignments)
     result = evaluate(tree, values)
+    if isinstance(result, (list, tuple)) and any(
+        isinstance(r, Variable) for r in result
+    ):
+        raise UsageError(
+            f"{shown(expression)} gives {len(result)} values (a list), and the"
+            f" command differentiates one: combine them into one value, e.g."
+            f" with concat or a sum"
+        )
     if not isinstance(result, Variable):
         raise UsageError(
             f"{shown(expression)} does not depend on any name given with --at, so it"
