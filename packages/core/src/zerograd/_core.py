@@ -538,7 +538,8 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
     lead = len(target) - len(shape)
     if lead < 0:
         return False
-    for n, m in zip(shape, target[lead:]):  # noqa: B905  (lengths match)
+    # A loop, not all() over a generator: a call per element in 3.11.
+    for n, m in zip(shape, target[lead:]):  # noqa: B905, SIM110  (lengths match)
         if n != m and n != 1:
             return False
     return True
