@@ -35,7 +35,13 @@ from zerograd_nn.dataloaders import DataLoader
 from zerograd_nn.dataloaders import SeqDataLoader
 from zerograd_nn.dataloaders import progress
 from zerograd_nn.datasets import Dataset
+from zerograd_nn.layers import LSTM
+from zerograd_nn.layers import RNN
+from zerograd_nn.layers import BatchNorm
+from zerograd_nn.layers import Conv2d
+from zerograd_nn.layers import Deconv2d
 from zerograd_nn.layers import Dropout
+from zerograd_nn.layers import EmbedID
 from zerograd_nn.layers import Layer
 from zerograd_nn.layers import Linear
 from zerograd_nn.layers import Parameter
@@ -46,10 +52,16 @@ from zerograd_nn.models import Sequential
 from zerograd_nn.optimizers import Optimizer
 
 __all__ = [
+    "LSTM",
     "MLP",
+    "RNN",
+    "BatchNorm",
+    "Conv2d",
     "DataLoader",
     "Dataset",
+    "Deconv2d",
     "Dropout",
+    "EmbedID",
     "Layer",
     "Linear",
     "Model",

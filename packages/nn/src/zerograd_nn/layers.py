@@ -1,10 +1,14 @@
-"""Parameters and layers: DeZero's Layer, Linear and Dropout (DeZero's
-layers.py, steps 44-45 and 54).
+"""Parameters and layers: DeZero's Layer, Linear, Dropout, Conv2d, Deconv2d,
+RNN, LSTM, EmbedID and BatchNorm (DeZero's layers.py, steps 44-45 and 54-60).
 
 A Layer registers its Parameters and sub-layers as they are assigned to its
 attributes (`self.W = Parameter(...)`, `self.l1 = Linear(10)`); `params()`
 walks them, and `save_weights`/`load_weights` store them in a .npz file under
 their attribute paths ("l1/W").
+
+Weights are drawn as DeZero draws them, from numpy's global generator and in
+the same order (at construction, or at the first call for a size left to the
+input), so that `np.random.seed(s)` gives DeZero's initial weights.
 """
 
 from __future__ import annotations
@@ -17,8 +21,21 @@ import numpy as np
 
 import zerograd
 from zerograd import Variable
+from zerograd_nn.functions import _pair
 
-__all__ = ["Dropout", "Layer", "Linear", "Parameter", "WeightsError"]
+__all__ = [
+    "LSTM",
+    "RNN",
+    "BatchNorm",
+    "Conv2d",
+    "Deconv2d",
+    "Dropout",
+    "EmbedID",
+    "Layer",
+    "Linear",
+    "Parameter",
+    "WeightsError",
+]
 
 
 # --- Parameter ---------------------------------------------------------------
@@ -250,3 +267,274 @@ class Dropout(Layer):
 
     def forward(self, x: Any) -> Any:
         return zerograd.ops.dropout(x, self.ratio)
+
+
+# --- Convolutions (steps 57-58) ----------------------------------------------
+
+
+class _ConvBase(Layer):
+    # Conv2d and Deconv2d: the same settings and W's init, W's shape aside.
+
+    def __init__(
+        self,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        pad: int | tuple[int, int] = 0,
+        nobias: bool = False,
+        dtype: Any = np.float32,
+        in_channels: int | None = None,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        KH, KW = _pair(f"{name}'s kernel_size", kernel_size)
+        if KH < 1 or KW < 1:
+            raise ValueError(
+                f"{name}'s kernel_size must be at least 1, got {kernel_size!r}"
+            )
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.pad = pad
+        self.dtype = dtype
+        self.W = Parameter(None, name="W")
+        if self.in_channels is not None:
+            self._init_W()
+        self.b = None if nobias else Parameter(np.zeros(out_channels, dtype), name="b")
+
+    def _W_shape(self, C: int, OC: int, KH: int, KW: int) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def _init_W(self) -> None:
+        C, OC = self.in_channels, self.out_channels
+        assert C is not None
+        KH, KW = _pair("kernel_size", self.kernel_size)
+        scale = np.sqrt(1 / (C * KH * KW))
+        W_data = np.random.randn(*self._W_shape(C, OC, KH, KW)).astype(self.dtype)
+        # As Linear: DeZero's values (float64 under numpy 2), in `dtype`.
+        self.W.data = (W_data * scale).astype(self.dtype)
+
+    def _infer_in_channels(self, x: Any) -> None:
+        if self.W.data is None:
+            shape = np.shape(x.data if isinstance(x, Variable) else x)
+            if len(shape) != 4:
+                raise ValueError(
+                    f"{type(self).__name__} takes images of shape (N, C, H, W),"
+                    f" but got shape {shape}"
+                )
+            self.in_channels = shape[1]
+            self._init_W()
+
+
+class Conv2d(_ConvBase):
+    """The 2-D convolution zerograd.ops.conv2d(x, W, b, stride, pad) of images
+    (N, C, H, W): W of shape (out_channels, C, KH, KW), b of (out_channels,).
+
+    `kernel_size`, `stride` and `pad` are ints or (height, width) pairs.
+    Without `in_channels`, W is made at the first call, from the input's
+    second axis. W is drawn as DeZero draws it, `np.random.randn(OC, C, KH, KW)
+    * sqrt(1 / (C * KH * KW))` from numpy's global generator, in `dtype`; b
+    starts at zero (None with `nobias`).
+    """
+
+    def _W_shape(self, C: int, OC: int, KH: int, KW: int) -> tuple[int, ...]:
+        return OC, C, KH, KW
+
+    def forward(self, x: Any) -> Variable:
+        self._infer_in_channels(x)
+        return zerograd.ops.conv2d(x, self.W, self.b, self.stride, self.pad)
+
+
+class Deconv2d(_ConvBase):
+    """The transposed convolution zerograd.ops.deconv2d(x, W, b, stride, pad)
+    of images (N, C, H, W): W of shape (C, out_channels, KH, KW), b of
+    (out_channels,); the output is (N, out_channels, stride (H - 1) + KH - 2
+    pad, likewise for the width).
+
+    Settings, the lazy `in_channels` and the init are Conv2d's, W drawn as
+    `np.random.randn(C, OC, KH, KW) * sqrt(1 / (C * KH * KW))` (DeZero's).
+    """
+
+    def _W_shape(self, C: int, OC: int, KH: int, KW: int) -> tuple[int, ...]:
+        return C, OC, KH, KW
+
+    def forward(self, x: Any) -> Variable:
+        self._infer_in_channels(x)
+        return zerograd.ops.deconv2d(x, self.W, self.b, self.stride, self.pad)
+
+
+# --- Recurrent layers (steps 59-60) ------------------------------------------
+
+
+class RNN(Layer):
+    """An Elman RNN: h = tanh(x W_x + b + h_prev W_h), the state h kept
+    between calls (DeZero's RNN, step 59).
+
+    Each call takes one time step x of shape (N, in_size) and returns the new
+    state h, of shape (N, hidden_size); the first call after `reset_state()`
+    has no h_prev. Its Linears are `x2h` (W_x, b) and `h2h` (W_h, no bias).
+    Without `in_size`, x2h's W is made at the first call and h2h's at the
+    second, as in DeZero, so that seeded runs draw DeZero's weights. With it,
+    both at construction, h2h's W of (hidden_size, hidden_size) (DeZero's h2h
+    takes in_size inputs, which fails unless in_size is hidden_size).
+
+    Gradients flow back through every step since `reset_state()`: for
+    truncated backpropagation through time, call `loss.unchain_backward()`
+    after `loss.backward()`.
+    """
+
+    def __init__(self, hidden_size: int, in_size: int | None = None) -> None:
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.x2h = Linear(hidden_size, in_size=in_size)
+        # h2h maps the state: hidden_size to hidden_size. DeZero passes it
+        # in_size, which only works when in_size is hidden_size (or None:
+        # then both draw W as here, in this order).
+        self.h2h = Linear(
+            hidden_size, in_size=None if in_size is None else hidden_size, nobias=True
+        )
+        self.h: Variable | None = None
+
+    def reset_state(self) -> None:
+        """Forget the state: the next call starts a new sequence."""
+        self.h = None
+
+    def forward(self, x: Any) -> Variable:
+        if self.h is None:
+            h_new = zerograd.ops.tanh(self.x2h(x))
+        else:
+            h_new = zerograd.ops.tanh(self.x2h(x) + self.h2h(self.h))
+        self.h = h_new
+        return h_new
+
+
+class LSTM(Layer):
+    """A long short-term memory layer, its state (h, c) kept between calls
+    (DeZero's LSTM, step 60).
+
+    Each call takes one time step x of shape (N, in_size) and returns h, of
+    shape (N, hidden_size):
+
+        f = sigmoid(x W_xf + b_f + h_prev W_hf)   (forget gate)
+        i = sigmoid(x W_xi + b_i + h_prev W_hi)   (input gate)
+        o = sigmoid(x W_xo + b_o + h_prev W_ho)   (output gate)
+        u = tanh(x W_xu + b_u + h_prev W_hu)      (new memory)
+        c = f * c_prev + i * u,   h = o * tanh(c)
+
+    without the h_prev and c_prev terms at the first call after
+    `reset_state()`. Its Linears are x2f, x2i, x2o, x2u (from x, with bias)
+    and h2f, h2i, h2o, h2u (from h, without). The h2* weights are made at
+    construction; without `in_size`, the x2* ones at the first call (DeZero's
+    order). For truncated backpropagation through time, call
+    `loss.unchain_backward()` after `loss.backward()`.
+    """
+
+    def __init__(self, hidden_size: int, in_size: int | None = None) -> None:
+        super().__init__()
+        H = hidden_size
+        self.hidden_size = hidden_size
+        self.x2f = Linear(H, in_size=in_size)
+        self.x2i = Linear(H, in_size=in_size)
+        self.x2o = Linear(H, in_size=in_size)
+        self.x2u = Linear(H, in_size=in_size)
+        self.h2f = Linear(H, in_size=H, nobias=True)
+        self.h2i = Linear(H, in_size=H, nobias=True)
+        self.h2o = Linear(H, in_size=H, nobias=True)
+        self.h2u = Linear(H, in_size=H, nobias=True)
+        self.h: Variable | None = None
+        self.c: Variable | None = None
+
+    def reset_state(self) -> None:
+        """Forget the state (h and c): the next call starts a new sequence."""
+        self.h = None
+        self.c = None
+
+    def forward(self, x: Any) -> Variable:
+        ops = zerograd.ops
+        if self.h is None:
+            f = ops.sigmoid(self.x2f(x))
+            i = ops.sigmoid(self.x2i(x))
+            o = ops.sigmoid(self.x2o(x))
+            u = ops.tanh(self.x2u(x))
+        else:
+            f = ops.sigmoid(self.x2f(x) + self.h2f(self.h))
+            i = ops.sigmoid(self.x2i(x) + self.h2i(self.h))
+            o = ops.sigmoid(self.x2o(x) + self.h2o(self.h))
+            u = ops.tanh(self.x2u(x) + self.h2u(self.h))
+        c_new = i * u if self.c is None else f * self.c + i * u
+        h_new = o * ops.tanh(c_new)
+        self.h, self.c = h_new, c_new
+        return h_new
+
+
+# --- EmbedID and BatchNorm ---------------------------------------------------
+
+
+class EmbedID(Layer):
+    """A table W of in_size vectors of out_size: a call on integer ids x (of
+    any shape, each in [0, in_size)) gives their rows, of shape x.shape +
+    (out_size,), by zerograd.ops.embed_id.
+
+    W is DeZero's `np.random.randn(in_size, out_size)`, from numpy's global
+    generator, in `dtype`: DeZero keeps randn's float64; dtype=np.float64 gives
+    its W bit for bit.
+    """
+
+    def __init__(self, in_size: int, out_size: int, dtype: Any = np.float32) -> None:
+        super().__init__()
+        self.in_size = in_size
+        self.out_size = out_size
+        self.W = Parameter(np.random.randn(in_size, out_size).astype(dtype), name="W")
+
+    def forward(self, x: Any) -> Variable:
+        return zerograd.ops.embed_id(x, self.W)
+
+
+class BatchNorm(Layer):
+    """Batch normalization per channel (axis 1) of inputs (N, C) or
+    (N, C, H, W), by zerograd.ops.batch_norm: gamma * x_hat + beta, x_hat
+    normalized with the batch's mean and variance while training, with the
+    running averages in test mode (`with zerograd.test_mode():`).
+
+    As in DeZero, its four arrays are Parameters made at the first call, of
+    shape (C,) in the input's dtype: avg_mean (zeros), avg_var (ones), gamma
+    (ones) and beta (zeros), so that `save_weights` stores the running
+    averages with the rest. avg_mean and avg_var get no gradient (optimizers
+    skip them); each training call updates them in place, mean = 0.9 mean +
+    0.1 batch mean (the variance likewise, unbiased).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.avg_mean = Parameter(None, name="avg_mean")
+        self.avg_var = Parameter(None, name="avg_var")
+        self.gamma = Parameter(None, name="gamma")
+        self.beta = Parameter(None, name="beta")
+
+    def _init_params(self, x: Any) -> None:
+        data = x.data if isinstance(x, Variable) else np.asarray(x)
+        if data.ndim not in (2, 4) or data.dtype.kind != "f":
+            raise ValueError(
+                f"BatchNorm takes float inputs of shape (N, C) or (N, C, H, W),"
+                f" but got {data.dtype} of shape {data.shape}"
+            )
+        D, dtype = data.shape[1], data.dtype
+        # Each made only if missing: load_weights may have set some already.
+        if self.avg_mean.data is None:
+            self.avg_mean.data = np.zeros(D, dtype)
+        if self.avg_var.data is None:
+            self.avg_var.data = np.ones(D, dtype)
+        if self.gamma.data is None:
+            self.gamma.data = np.ones(D, dtype)
+        if self.beta.data is None:
+            self.beta.data = np.zeros(D, dtype)
+
+    def forward(self, x: Any) -> Variable:
+        if any(
+            p.data is None for p in (self.avg_mean, self.avg_var, self.gamma, self.beta)
+        ):
+            self._init_params(x)
+        return zerograd.ops.batch_norm(
+            x, self.gamma, self.beta, self.avg_mean.data, self.avg_var.data
+        )
