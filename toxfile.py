@@ -4,12 +4,13 @@ It does three things tox.ini cannot say on its own:
 
 - The package combinations. An op-pack is a folder under packages/ whose
   pyproject.toml registers a `zerograd` entry point; tox.ini's deps name the
-  others (core, cli, testing). Every subset of the op-packs but the full one is
-  an environment, named by its packs in alphabetical order joined by "-"
-  (arith-tensor), the empty one `core`; tox.ini's env_list takes them from
-  `{op_pack_combinations}`. The full set is the `all` factor (py3XX-all). An
-  environment installs the op-packs its name lists, or those of its `op_packs`
-  setting, through `{op_pack_folders}` in its deps. A pack added under packages/
+  others (core, cli, testing). Every subset of the op-packs but the full one
+  that pip can install (see below) is an environment, named by its packs in
+  alphabetical order joined by "-" (arith-tensor), the empty one `core`;
+  tox.ini's env_list takes them from `{op_pack_combinations}`. The full set is
+  the `all` factor (py3XX-all). An environment installs the op-packs its name
+  lists, or those of its `op_packs` setting, through `{op_pack_folders}` in
+  its deps. A pack added under packages/
   gets its environments without an edit here or in tox.ini. A pack that
   depends on others (zerograd-nn on arith, elementwise and tensor) is only
   combined with them: pip installs them from their folders in the same command.
@@ -81,15 +82,20 @@ def op_pack_requirements(packages: Path) -> dict[str, set[str]]:
         pack: tomllib.loads((packages / pack / "pyproject.toml").read_text("utf-8"))
         for pack in op_packs(packages)
     }
-    folder_of = {m["project"].get("name"): pack for pack, m in metadata.items()}
+    folder_of = {_normal(m["project"]["name"]): pack for pack, m in metadata.items()}
     requirements = {}
     for pack, m in metadata.items():
         names = [
-            re.match(r"[A-Za-z0-9._-]*", dependency).group()  # type: ignore[union-attr]
+            _normal(re.match(r"[A-Za-z0-9._-]*", dependency).group())  # type: ignore[union-attr]
             for dependency in m["project"].get("dependencies", [])
         ]
         requirements[pack] = {folder_of[n] for n in names if n in folder_of}
     return requirements
+
+
+def _normal(name: str) -> str:
+    # PEP 503's normalized name: zerograd_Arith and zerograd-arith are one.
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def combination_envs(packages: Path) -> list[str]:

@@ -282,6 +282,8 @@ def test_an_op_is_named_with_its_plugin_where_two_register_its_name():
     assert "elementwise.exp(x) = 1.0" in result.stdout
     result = run_in_process("grad", "a.b.exp(x)", "--at", "x=0")
     refused(result, 2, "plugin.op(...) names the op of one plugin")
+    result = run_in_process("grad", "x.exp()", "--at", "x=0")
+    refused(result, 2, "calling a method (x.exp(...)) is not allowed: call the op")
 
 
 @pytest.mark.requires("zerograd-tensor")

@@ -165,3 +165,77 @@ def test_a_hook_nobody_declares_is_refused_when_registered_by_hand():
 
     with pytest.raises(zerograd.PluginError, match="unknown hook"):
         zerograd.register_plugin(Undeclared(), "undeclared")
+
+
+class Halves(Function):
+    """Two outputs: the halves of x."""
+
+    def forward(self, x):
+        n = len(x) // 2
+        return x[:n], x[n:]
+
+    def backward(self, ga, gb):
+        return np.concatenate([ga, gb])
+
+
+def test_unchain_backward_cuts_every_output_of_a_several_output_op():
+    x = Variable(np.arange(1.0, 5.0))
+    a, b = Halves()(x)
+    y = Mul()(a, b)
+    y.unchain_backward()
+    assert a.creator is None and b.creator is None
+    y.backward()
+    assert x.grad is None  # as DeZero: nothing flows behind y's inputs
+    np.testing.assert_array_equal(a.grad, [3.0, 4.0])  # d(a b)/da = b
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0])
+
+
+def test_a_gradient_array_stays_one_in_place_and_as_a_seed_is_read_only():
+    w = Variable(np.array([1.0, 2.0]))
+    Mul()(w, w).backward()
+    w.grad *= 0.5  # in place: still a GradientArray, .data still the array
+    assert type(w.grad) is GradientArray and w.grad.data.tolist() == [1.0, 2.0]
+
+    class Doubles(Function):
+        def forward(self, x):
+            return x * 1.0
+
+        def backward(self, gy):
+            gy *= 2  # a mistake: gradients are read-only
+            return gy
+
+    y = Doubles()(Variable(np.array([1.0, 2.0])))
+    y.grad = w.grad  # a GradientArray as the seed: handed to ops read-only
+    with pytest.raises(ValueError, match="read-only"):
+        y.backward()
+    assert w.grad.data.tolist() == [1.0, 2.0]
+
+
+def test_unbroadcast_refuses_a_shape_it_cannot_reach():
+    np.testing.assert_array_equal(zerograd.unbroadcast(np.ones((2, 3)), (3,)), [2] * 3)
+    with pytest.raises(ValueError):
+        zerograd.unbroadcast(np.ones((2, 3)), (4,))
+
+
+def test_a_plugin_implementing_a_declared_hook_wrongly_is_dropped_with_a_warning():
+    class WidgetSpecs:
+        @hookspec
+        def zerograd_register_widgets(self, registry):
+            """A kind of plugin another package declares."""
+
+    class Wrong:
+        @staticmethod
+        @hookimpl
+        def zerograd_register_widgets(reg):  # not the spec's argument name
+            pass
+
+    manager = zerograd._plugins._host.manager
+    manager.deferring = True  # as while installed plugins load
+    try:
+        zerograd.register_plugin(Wrong(), "wrong_widgets")
+    finally:
+        manager.deferring = False
+    with pytest.warns(zerograd.PluginWarning, match="'wrong_widgets'.*reg"):
+        plugin_hooks(WidgetSpecs)
+    assert manager.get_plugin("wrong_widgets") is None
+    zerograd._plugins._host.failures.pop("wrong_widgets", None)

@@ -409,6 +409,7 @@ def test_an_op_name_two_installed_plugins_register_is_chosen_by_plugin():
         "zerograd.ops has no op 'zg_half': plugins 'zg-good' and 'zg-twin' both"
         " register an op 'zg_half', and neither is preferred; choose one:"
         " zerograd.ops.zg-good.zg_half or zerograd.ops.zg-twin.zg_half"
+        " (zg-good.zg_half(x) in the zerograd command's expressions)"
     )
     assert getattr(zerograd.ops, "zg-good").zg_half(x).data == 1.5
     assert getattr(zerograd.ops, "zg-twin").zg_half(x).data == 0.75

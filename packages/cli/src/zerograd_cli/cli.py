@@ -129,7 +129,7 @@ def evaluate(node: ast.expr, values: dict[str, Variable]) -> Any:
         operand = evaluate(node.operand, values)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
-        op = find_op(op_name(node.func))
+        op = find_op(op_name(node.func, values))
         args = [
             argument(a) if is_constant(a) else evaluate(a, values) for a in node.args
         ]
@@ -170,10 +170,15 @@ def argument(node: ast.expr) -> Any:
     )
 
 
-def op_name(func: ast.Name | ast.Attribute) -> str:
+def op_name(func: ast.Name | ast.Attribute, values: dict[str, Variable]) -> str:
     """`exp` in exp(x); `elementwise.softplus` in elementwise.softplus(x)."""
     if isinstance(func, ast.Name):
         return func.id
+    if isinstance(func.value, ast.Name) and func.value.id in values:
+        raise UsageError(
+            f"calling a method ({func.value.id}.{func.attr}(...)) is not allowed:"
+            f" call the op with the value, {func.attr}({func.value.id}); {GRAMMAR}"
+        )
     if isinstance(func.value, ast.Name):
         return f"{func.value.id}.{func.attr}"
     raise UsageError(f"calling anything but an op by name is not allowed: {GRAMMAR}")

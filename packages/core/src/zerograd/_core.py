@@ -49,7 +49,7 @@ _SETTINGS = {
 
 
 class _Config:
-    """Grad-mode settings, read and written as attributes (`Config.enable_backprop`).
+    """The settings, read and written as attributes (`Config.enable_backprop`).
 
     Each setting is held per thread and per asyncio task.
     """
@@ -84,7 +84,7 @@ Config = _Config()
 
 @contextlib.contextmanager
 def using_config(name: str, value: Any) -> Iterator[None]:
-    """Set the grad-mode setting `name` to `value` inside a `with` block."""
+    """Set the setting `name` to `value` inside a `with` block."""
     token = _setting(name).set(value)
     try:
         yield
@@ -101,6 +101,9 @@ def test_mode() -> contextlib.AbstractContextManager[None]:
     """A `with` block in which `Config.train` is False: dropout passes its input
     through, batch_norm uses its running averages (DeZero's test_mode)."""
     return using_config("train", False)
+
+
+test_mode.__test__ = False  # type: ignore[attr-defined]  # pytest: not a test
 
 
 def detect_anomaly() -> contextlib.AbstractContextManager[None]:
@@ -225,10 +228,11 @@ class Variable:
             f = pending.pop()
             for x in f.inputs:
                 c = x.creator
-                if c is not None and c not in seen:
-                    seen.add(c)
-                    pending.append(c)
-                    x.creator = None
+                if c is not None:
+                    x.creator = None  # each input, also a second output of c
+                    if c not in seen:
+                        seen.add(c)
+                        pending.append(c)
 
     # Comparisons compare the data elementwise, as numpy's and PyTorch's do,
     # giving plain boolean arrays (masks, without a gradient). Hashing stays by
@@ -342,6 +346,8 @@ class GradientArray(np.ndarray):
     def __array_wrap__(
         self, array: Any, context: Any = None, return_scalar: bool = False
     ) -> Any:
+        if array is self:  # in place (w.grad *= 0.5): still a GradientArray
+            return self
         array = array.view(np.ndarray)
         return array[()] if return_scalar else array
 
@@ -455,7 +461,7 @@ def _gradients(
                 inputs = f.inputs
                 if len(gxs) != len(inputs):
                     gxs = _one_per_input(f, gxs)
-                for x, gx in zip(inputs, gxs):  # noqa: B905  (lengths checked above)
+                for x, gx in zip(inputs, gxs):  # noqa: B905  (lengths made equal above)
                     if gx is None:  # the op gives this input no gradient
                         continue
                     if type(x) is constant and (retain is None or x not in retain):
@@ -706,7 +712,9 @@ def grad(
 
 
 def _checked_seed(seed: Any, output: Variable, what: str) -> np.ndarray:
-    array = as_array(seed)
+    # A plain array (a GradientArray seed, the user's .grad, would pass the
+    # loop's `type(gy) is ndarray` and reach the op writable).
+    array = np.asarray(as_array(seed))
     _check_data(array)
     if array.shape != output.data.shape:
         raise ValueError(
@@ -932,7 +940,9 @@ class Function:
     other ops, from `self.inputs` (`gy * cos(x)`), marked by
     `backward_on_variables = True` (as `zerograd.dezero.Function` is); its gys
     are Variables and a graph is recorded where a higher order is asked, so it
-    serves every order. Each call of a Function instance is one node of a graph.
+    serves every order; as in DeZero, it may return fewer gradients than
+    inputs (the last ones get none). Each call of a Function instance is one
+    node of a graph.
     """
 
     # What the derivative rule reads: "inputs", "outputs" or "nothing".
@@ -1170,11 +1180,11 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum the array `g` over the axes numpy broadcast to reach it from `shape`:
     the gradient of an input of that shape, from the gradient of its broadcast."""
     lead = g.ndim - len(shape)
+    if shape and g.shape[lead:] == shape:  # leading axes only (a bias): no
+        return g.sum(axis=tuple(range(lead)))  # keepdims, no reshape
     kept = tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
     )
-    if shape and not kept:  # leading axes only (a bias): no keepdims, no reshape
-        return g.sum(axis=tuple(range(lead)))
     return g.sum(axis=tuple(range(lead)) + kept, keepdims=True).reshape(shape)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 import os
 import threading
 import types
@@ -250,13 +251,14 @@ class _Manager(pluggy.PluginManager):
         name = self.get_name(plugin) if name is None else name
         ops = self.by_plugin.pop(name or "", {}).values()
         for op in ops:
-            self._publish(op.name)
             for attribute in op.attributes:
                 del self.attributes[attribute]
                 if attribute in OPERATORS:
                     setattr(Variable, attribute, _missing_operator(attribute))
                 else:
                     delattr(Variable, attribute)
+        for op in ops:  # after the attributes: a marker may take a method's place
+            self._publish(op.name)
         self.nodes = {c: n for c, n in self.nodes.items() if n[1] != name}
         return super().unregister(plugin, name)
 
@@ -309,13 +311,15 @@ class _PluginHost:
             for name in sorted(wanted & set(installed)):
                 plugin = self.manager.get_plugin(name)
                 unknown = plugin and self.manager.unknown_hooks(plugin)
-                if unknown:  # no installed package declares it: a misspelling
+                if unknown:  # no package loaded with it declares the hook
                     self.manager.unregister(plugin)
                     ep = installed[name][0]
                     self._fail(
                         PluginInfo(name, ep.dist.metadata["Name"], ep.dist.version),
-                        f"zerograd plugin {name!r} implements the unknown hook(s)"
-                        f" {', '.join(unknown)}, so it was not loaded",
+                        f"zerograd plugin {name!r} implements the hook(s)"
+                        f" {', '.join(unknown)}, which no loaded plugin declares"
+                        f" (misspelled, or the package declaring them was not"
+                        f" loaded with it), so it was not loaded",
                     )
         unknown = sorted(wanted - set(installed))
         if not unknown:
@@ -441,7 +445,8 @@ class _PluginHost:
         choices = " or ".join(f"zerograd.ops.{op.plugin}.{name}" for op in providers)
         return (
             f": plugins {plugins} both register an op {name!r}, and neither is"
-            f" preferred; choose one: {choices}"
+            f" preferred; choose one: {choices} ({providers[0].plugin}.{name}(x)"
+            f" in the zerograd command's expressions)"
         )
 
 
@@ -497,18 +502,44 @@ def plugin_hooks(specs: type | types.ModuleType) -> Any:
     """Let a package define a kind of plugin of its own, beside ops (zerograd-nn:
     its optimizers): add the hook specifications `specs` (a class or module of
     `@hookspec` functions) to zerograd's plugin manager, once, and return its
-    hook relay, `plugin_hooks(Specs).my_hook(registry=...)`, with every
-    installed plugin loaded. Installed plugins implement such hooks in the
-    module of their `zerograd` entry point, as they do zerograd_register_ops.
+    hook relay, `plugin_hooks(Specs).my_hook(registry=...)`; the installed
+    plugins are loaded first, unless they are loading now (a package calling
+    this at import, as zerograd-nn). Installed plugins implement such hooks in
+    the module of their `zerograd` entry point, as they do
+    zerograd_register_ops. A plugin loaded before whose implementation takes
+    arguments the spec does not name is unregistered, with a PluginWarning.
     """
+    manager = _host.manager
     with _host.lock:
-        names = [n for n in dir(specs) if _host.manager.parse_hookspec_opts(specs, n)]
+        names = [n for n in dir(specs) if manager.parse_hookspec_opts(specs, n)]
         # A plugin implementing one may have loaded first: a caller, no spec.
-        callers = [getattr(_host.manager.hook, n, None) for n in names]
+        callers = [getattr(manager.hook, n, None) for n in names]
         if not all(caller is not None and caller.has_spec() for caller in callers):
-            _host.manager.add_hookspecs(specs)
+            _drop_mismatched(specs, names)  # validate, then add: pluggy raises
+            manager.add_hookspecs(specs)
     _host.autoload()
-    return _host.manager.hook
+    return manager.hook
+
+
+def _drop_mismatched(specs: type | types.ModuleType, names: list[str]) -> None:
+    for hook_name in names:
+        caller = getattr(_host.manager.hook, hook_name, None)
+        if caller is None or caller.has_spec():
+            continue
+        spec = getattr(specs, hook_name)
+        accepted = set(inspect.signature(spec).parameters) - {"self"}
+        for impl in caller.get_hookimpls():
+            extra = sorted(set(impl.argnames) - accepted)
+            if not extra:
+                continue
+            name = _host.manager.get_name(impl.plugin) or ""
+            _host.manager.unregister(impl.plugin)
+            _host._fail(
+                PluginInfo(name, None, None),
+                f"zerograd plugin {name!r} implements {hook_name} with the"
+                f" argument(s) {', '.join(extra)}, which its spec does not have"
+                f" (it takes {', '.join(sorted(accepted))}); it was unregistered",
+            )
 
 
 def load_plugins(*names: str) -> None:
