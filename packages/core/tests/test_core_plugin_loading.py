@@ -242,8 +242,9 @@ def test_a_hook_declared_by_a_later_plugin_waits_and_an_unknown_one_fails(
     lines = result.stdout.splitlines()
     assert lines[:3] == ['["a\'s thing"]', "zg-a None", "zg-b None"]
     assert lines[3] == (
-        "zg-c zerograd plugin 'zg-c' implements the unknown hook(s)"
-        " zerograd_register_op, so it was not loaded"
+        "zg-c zerograd plugin 'zg-c' implements the hook(s) zerograd_register_op,"
+        " which no loaded plugin declares (misspelled, or the package declaring"
+        " them was not loaded with it), so it was not loaded"
     )
     assert result.stderr.count("PluginWarning") == 1
 

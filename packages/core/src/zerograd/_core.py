@@ -714,7 +714,9 @@ def grad(
 def _checked_seed(seed: Any, output: Variable, what: str) -> np.ndarray:
     # A plain array (a GradientArray seed, the user's .grad, would pass the
     # loop's `type(gy) is ndarray` and reach the op writable).
-    array = np.asarray(as_array(seed))
+    array = as_array(seed)
+    if type(array) is GradientArray:
+        array = array.view(np.ndarray)
     _check_data(array)
     if array.shape != output.data.shape:
         raise ValueError(
