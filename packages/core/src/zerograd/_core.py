@@ -188,8 +188,8 @@ class Variable:
     def __len__(self) -> int:
         return len(self.data)
 
-    # What a numpy or PyTorch user reaches for. None records a graph: a value
-    # taken out of a Variable has no gradient.
+    # What a numpy or PyTorch user reaches for. None of these records a graph:
+    # a value taken out of a Variable has no gradient.
 
     def item(self) -> Any:
         """The one element as a Python number (ValueError for more than one)."""
@@ -569,6 +569,8 @@ def _ones(data: Any) -> Any:
     # peak). Never owned by the loop, so copied wherever it would be stored.
     if type(data) is float:
         return 1.0
+    if not data.shape:  # a loss: a 1 of its own (np.broadcast_to costs 4 µs)
+        return np.ones((), data.dtype)
     return np.broadcast_to(np.ones((), data.dtype), data.shape)
 
 

@@ -197,10 +197,15 @@ class SoftmaxCrossEntropy(Function):
         N = len(x)
         self.t = t.ravel()
         log_p = x - _logsumexp_array(x, 1)
+        self.log_p = log_p  # softmax(x) = exp(log_p), for the first order
         return -log_p[np.arange(N), self.t].sum() / N
 
     def vjp(self, xp, x, t, gy):
         N, C = x.shape
+        if xp is np:  # first order: softmax from forward, the labels' 1 taken off
+            gx = np.exp(self.log_p)  # in place (W7: 5 % of a training step)
+            gx[np.arange(N), self.t] -= 1
+            return gx * (gy / N), None
         onehot = np.eye(C, dtype=x.dtype)[self.t]
         return (_softmax(xp, x, 1) - onehot) * (gy / N), None
 
