@@ -124,8 +124,8 @@ def _import_dezero(module: str) -> Any:
 
 
 class DeZeroSimple(_DeZero):
-    """The seeds' own design: dezero.core_simple, with sin and exp written
-    seeds-style, as the core has none."""
+    """The book's step-24 design: dezero.core_simple, with sin and exp written
+    in the book's style, as the core has none."""
 
     name = "dezero-core-simple"
 

@@ -36,7 +36,7 @@ def arith_chain(fw: Any, x: Any, n: int) -> Any:
 
 
 def goldstein_price(fw: Any, x: Any, y: Any) -> Any:
-    """W2: the seeds' Goldstein-Price function."""
+    """W2: the Goldstein-Price function of the book's step 24."""
     return (
         1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2)
     ) * (

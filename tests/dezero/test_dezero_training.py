@@ -1,5 +1,5 @@
 """The book's training examples of steps 44-60 that need no download, run on
-DeZero 0.0.13 and on zerograd-nn from the same seeds: the loss curves agree.
+DeZero 0.0.13 and on zerograd-nn from the same np.random.seed: the loss curves agree.
 
 Each example is written once, against a namespace of the framework's parts
 (F, layers, Model, optimizers, datasets, DataLoader), and run twice. Numpy's

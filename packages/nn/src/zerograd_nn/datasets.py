@@ -69,10 +69,10 @@ def get_spiral(train: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """DeZero's spiral: 300 points of 3 interleaved arms, (x float32 (300, 2),
     t int64 (300,)), shuffled.
 
-    As DeZero's get_spiral, it seeds numpy's global generator (1984 for train,
+    As DeZero's get_spiral, it calls np.random.seed (1984 for train,
     2020 for test) and draws from it: the same numbers, and the same state
     left behind, so that what a DeZero script draws next (its initial weights,
-    its batches) is what DeZero draws, and a script that never seeds numpy
+    its batches) is what DeZero draws, and a script that never sets numpy's seed
     still gives the same results each run, as the book's do.
     """
     np.random.seed(1984 if train else 2020)
