@@ -18,6 +18,7 @@ import numpy as np
 from zerograd.extend import Function
 from zerograd.extend import Variable
 from zerograd.extend import hookimpl
+from zerograd.extend import namespace
 from zerograd.extend import unbroadcast
 
 
@@ -46,7 +47,10 @@ class BroadcastTo(Function):
         self.shape = tuple(shape)
 
     def forward(self, x):
-        return np.array(np.broadcast_to(x, self.shape))
+        if isinstance(x, np.ndarray):
+            return np.array(np.broadcast_to(x, self.shape))
+        xp = namespace(x)  # another backend: a copy of its own, as numpy's
+        return xp.asarray(xp.broadcast_to(x, self.shape), copy=True)
 
     def vjp(self, xp, gy):
         return gy  # of the broadcast shape: the backward loop sums it back

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from zerograd import _backends
+
 if TYPE_CHECKING:
     from zerograd._core import Function
 
@@ -36,20 +38,34 @@ _NUMERIC_SCALARS = frozenset(
 
 def _check_data(data: Any) -> None:
     if type(data) is not np.ndarray:
+        if not isinstance(data, np.ndarray):  # another backend's array
+            _check_backend_array(data)
+            return
         _check_array_type(data)
     if data.dtype.kind not in _NUMERIC_KINDS:
+        raise _not_numeric_data(data.dtype)
+
+
+def _not_numeric_data(dtype: Any) -> TypeError:
+    return TypeError(
+        f"Variable data must have a numeric dtype (integer, float or complex),"
+        f" not {dtype}"
+    )
+
+
+def _check_backend_array(data: Any) -> None:
+    if not _backends.is_array(data):
         raise TypeError(
-            f"Variable data must have a numeric dtype (integer, float or complex),"
-            f" not {data.dtype}"
+            f"Variable data must be a numpy.ndarray or None (or an array of"
+            f" another backend of the array API standard: Dask, CuPy, PyTorch,"
+            f" array-api-strict), not {type(data).__name__} ({data!r:.60}); wrap"
+            f" it first, e.g. Variable(np.array(...))"
         )
+    if not _backends.is_numeric(_backends.namespace(data), data.dtype):
+        raise _not_numeric_data(data.dtype)
 
 
 def _check_array_type(data: Any) -> None:
-    if not isinstance(data, np.ndarray):
-        raise TypeError(
-            f"Variable data must be a numpy.ndarray or None, not {type(data).__name__}"
-            f" ({data!r:.60}); wrap it first, e.g. Variable(np.array(...))"
-        )
     # Subclasses that change what ops mean: their results would match neither
     # the subclass's reading nor a plain array's.
     if isinstance(data, np.matrix):
@@ -78,9 +94,16 @@ def _check_anomaly(f: Function, stage: str, results: Any, sources: Any) -> None:
 
 def _finite(value: Any) -> bool:
     data = _data(value)
-    if data is None or np.asarray(data).dtype.kind not in "fc":
+    if data is None:
         return True
-    return bool(np.isfinite(data).all())
+    xp = _backends.namespace(data)
+    if xp is np:
+        if np.asarray(data).dtype.kind not in "fc":
+            return True
+        return bool(np.isfinite(data).all())
+    if not xp.isdtype(data.dtype, ("real floating", "complex floating")):
+        return True
+    return bool(xp.all(xp.isfinite(data)))  # a Dask array: computed here
 
 
 def _explain(error: BaseException, f: Function, stage: str, values: Any) -> None:
@@ -114,6 +137,6 @@ def _explain(error: BaseException, f: Function, stage: str, values: Any) -> None
 def _not_numeric(f: Function, gx: Any) -> TypeError:
     return TypeError(
         f"{type(f).__name__}.backward returned {type(gx).__name__} {gx!r:.60} as a"
-        f" gradient; backward must return one numeric numpy array (or None, for"
+        f" gradient; backward must return one numeric array (or None, for"
         f" no gradient) per input"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import sys
 import weakref
 from collections.abc import Callable
@@ -18,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from zerograd import _backends
 from zerograd import _floats
+from zerograd._backends import namespace
 from zerograd._checks import _NUMERIC_KINDS
 from zerograd._checks import _NUMERIC_SCALARS
 from zerograd._checks import _check_anomaly
@@ -177,7 +180,10 @@ class Variable:
     def size(self) -> int:
         """The number of elements of `data`."""
         d = self._d
-        return 1 if type(d) is float else d.size
+        if type(d) is float:
+            return 1
+        size = d.size
+        return size if type(size) is int else math.prod(d.shape)  # torch: a method
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -193,7 +199,10 @@ class Variable:
 
     def item(self) -> Any:
         """The one element as a Python number (ValueError for more than one)."""
-        return self.data.item()
+        d = self.data
+        if isinstance(d, np.ndarray):
+            return d.item()
+        return _backends.to_numpy(d).item()  # of any backend: computed, copied
 
     def __float__(self) -> float:
         return float(self.item())
@@ -206,8 +215,9 @@ class Variable:
 
     def numpy(self) -> np.ndarray:
         """The array itself, shared as PyTorch's `.numpy()` shares it: writes
-        to it are writes to this Variable's data."""
-        return self.data
+        to it are writes to this Variable's data. Data of another backend
+        comes back as a numpy copy on the host (a Dask array computed)."""
+        return _backends.to_numpy(self.data)
 
     def detach(self) -> Variable:
         """A new leaf with the same data (shared, not copied) and no creator:
@@ -303,7 +313,7 @@ class Variable:
         if self.grad is None:
             # Ones, as an array of its own where it is stored as it is.
             stored = create_graph or self.creator is None
-            seed = np.ones_like(self.data) if stored else _ones(self._d)
+            seed = _ones_like(self._d) if stored else _ones(self._d)
         else:
             seed = _checked_seed(_data(self.grad), self, "the seed self.grad")
         if create_graph:
@@ -425,14 +435,14 @@ def _gradients(
                 for ref in f.outputs:
                     y = ref()
                     if y is None:  # dropped by its user: no gradient reached it
-                        shape, dtype = f._output_shapes[len(gys)]
-                        gys.append(_zeros(shape, dtype, create_graph))
+                        spec = f._output_shapes[len(gys)]
+                        gys.append(_zeros(*spec, create_graph=create_graph))
                         continue
                     passed.append(y)
                     kept = retain is None or y in retain
                     gy = grads.pop(y, None)
                     if gy is None:  # an output nothing used
-                        gy = _zeros(y.shape, y.dtype, create_graph)
+                        gy = _zeros_like(y._d, create_graph)
                     elif y in own:
                         own.remove(y)
                     elif kept and not create_graph:
@@ -569,9 +579,20 @@ def _ones(data: Any) -> Any:
     # peak). Never owned by the loop, so copied wherever it would be stored.
     if type(data) is float:
         return 1.0
+    if type(data) is not np.ndarray:  # another backend (a Dask array: lazy)
+        xp = namespace(data)
+        one = xp.ones((), dtype=data.dtype, device=_backends.device(data))
+        return xp.broadcast_to(one, data.shape)
     if not data.shape:  # a loss: a 1 of its own (np.broadcast_to costs 4 µs)
         return np.ones((), data.dtype)
     return np.broadcast_to(np.ones((), data.dtype), data.shape)
+
+
+def _ones_like(data: Any) -> Any:
+    # Ones of data's shape, dtype, backend and device, an array of their own.
+    if type(data) is float:
+        return np.ones((), _F64)
+    return namespace(data).ones_like(data)
 
 
 def _added(a: Any, b: Any) -> Any:
@@ -590,22 +611,53 @@ def _added(a: Any, b: Any) -> Any:
     return a + b
 
 
-def _copy(g: Any) -> np.ndarray:
+def _copy(g: Any) -> Any:
     # A gradient of its own for the user: ops may return one array for several
     # inputs, a view of another gradient, or an array they keep.
-    return np.array(g)
+    t = type(g)
+    if t is np.ndarray or t in _NUMERIC_SCALARS or t is float:
+        return np.array(g)
+    return namespace(g).asarray(g, copy=True)
 
 
-def _zeros(shape: tuple[int, ...], dtype: np.dtype[Any], create_graph: bool) -> Any:
-    zeros = np.zeros(shape, dtype)
+def _zeros(
+    shape: tuple[int, ...],
+    dtype: Any,
+    xp: Any = np,
+    device: Any = None,
+    *,
+    create_graph: bool,
+) -> Any:
+    if xp is np:
+        zeros = np.zeros(shape, dtype)
+    else:
+        zeros = xp.zeros(shape, dtype=dtype, device=device)
+    return Variable(zeros) if create_graph else zeros
+
+
+def _zeros_like(data: Any, create_graph: bool) -> Any:
+    # Zeros of data's shape, dtype, backend and device.
+    if type(data) is float:
+        return _zeros((), _F64, create_graph=create_graph)
+    zeros = (
+        np.zeros(data.shape, data.dtype)
+        if type(data) is np.ndarray
+        else (namespace(data).zeros_like(data))
+    )
     return Variable(zeros) if create_graph else zeros
 
 
 def _gradient_array(f: Function, gx: Any) -> Any:
     # DeZero's style: a backward computed with ops on Variables. At first order
-    # no graph was recorded, so its data is the gradient.
-    array = gx.data if isinstance(gx, Variable) else np.asarray(gx)
-    if array.dtype.kind not in _NUMERIC_KINDS:
+    # no graph was recorded, so its data is the gradient. Or an array of
+    # another backend, which stays one.
+    if isinstance(gx, Variable):
+        array = gx.data
+    elif _backends.is_array(gx):
+        array = gx
+    else:
+        array = np.asarray(gx)
+    if not _backends.is_numeric(namespace(array), array.dtype):
         raise _not_numeric(f, gx)
     return array
 
@@ -684,7 +736,7 @@ def grad(
     starts: list[tuple[Variable, Any]] = []
     if grad_outputs is None:
         for y in output_list:
-            seed = Variable(np.ones_like(y.data)) if create_graph else _ones(y._d)
+            seed = Variable(_ones_like(y._d)) if create_graph else _ones(y._d)
             starts.append((y, seed))
     else:
         single = isinstance(outputs, Variable)
@@ -705,7 +757,7 @@ def grad(
     for x in input_list:
         g = retained.get(x, leaves.get(x))
         if g is None:
-            g = _zeros(x.data.shape, x.data.dtype, create_graph)
+            g = _zeros_like(x._d, create_graph)
         elif not create_graph and id(g) in returned:  # grad(y, [x, x])
             g = _copy(g)
         returned.add(id(g))
@@ -747,9 +799,12 @@ def as_array(x: Any, like: Sequence[np.ndarray] = ()) -> np.ndarray:
         array = np.asarray(x)
         if array.dtype.kind in _NUMERIC_KINDS:
             return array
+    if _backends.is_array(x):  # of another backend (Dask, CuPy...): as it is
+        return x
     raise TypeError(
         f"cannot use {type(x).__name__} {x!r:.60} as an operand: accepted are"
-        f" Variable, numpy.ndarray, int, float, complex and lists of numbers"
+        f" Variable, arrays (numpy's, or of a backend of the array API standard),"
+        f" int, float, complex and lists of numbers"
     )
 
 
@@ -802,17 +857,44 @@ def _operand(x: Any, like: list[Any]) -> Variable:
         isinstance(x, np.ndarray) and x.dtype.kind == "b"
     ):
         return _constant(np.asarray(x))
+    for a in like:
+        if not isinstance(a, np.ndarray):  # beside another backend's arrays
+            return _Constant(_backend_constant(x, a))
     return _Constant(as_array(x, like))
+
+
+def _backend_constant(x: Any, beside: Any) -> Any:
+    # A number beside an array of another backend becomes a 0-d array of that
+    # backend, on its device, of the dtype numpy would give it (NEP 50): a
+    # float beside float32 stays float32. Arrays stay as they are (a bool one
+    # is a mask); one of yet another backend is the op's error, naming both.
+    if _backends.is_array(x):
+        return x
+    xp = namespace(beside)
+    dtype = beside.dtype
+    if isinstance(x, float) and not xp.isdtype(
+        dtype, ("real floating", "complex floating")
+    ):
+        dtype = xp.float64
+    elif isinstance(x, complex) and not xp.isdtype(dtype, "complex floating"):
+        dtype = xp.complex128
+    elif not isinstance(x, (int, float, complex)) or isinstance(x, bool):
+        x = as_array(x)  # a list of numbers, say: numpy's dtype, this backend
+        dtype = getattr(xp, x.dtype.name)
+    return xp.asarray(x, dtype=dtype, device=_backends.device(beside))
 
 
 def _number_beside(number: float, x: Variable) -> Variable:
     # Beside a 0-d float64 a Python float is float64 (NEP 50), and so is an int
     # that a float holds exactly: the constant stays a float, for the float path.
-    if _is_float64_scalar(x._d) and (
+    d = x._d
+    if _is_float64_scalar(d) and (
         type(number) is float or -_EXACT_INT <= number <= _EXACT_INT
     ):
         return _constant(float(number))
-    return _constant(_number_array(number, (x.dtype,)))
+    if type(d) is not np.ndarray:  # another backend's array
+        return _constant(_backend_constant(number, d))
+    return _constant(_number_array(number, (d.dtype,)))
 
 
 def _constant(value: Any) -> Variable:
@@ -860,6 +942,9 @@ def _computed(rule: Callable[..., Any], values: list[Any]) -> Any:
                     return result
             elif _exact(result):
                 return result
+    xp = namespace(*values)
+    if xp is not np:  # another backend: its namespace, its arrays
+        return rule(xp, *values)
     return rule(np, *[np.array(v) if type(v) is float else v for v in values])
 
 
@@ -905,12 +990,22 @@ def _as_output(y: Any, func: Function) -> Variable:
         output.generation = 0
         return output
     if t is not np.ndarray:
-        y = np.asarray(y)  # numpy turns 0-d results into scalars
+        if (
+            t in _NUMERIC_SCALARS
+            or isinstance(y, np.ndarray)
+            or not _backends.is_array(y)
+        ):
+            y = np.asarray(y)  # numpy turns 0-d results into scalars
+        elif not _backends.is_numeric(namespace(y), y.dtype):  # another backend
+            raise _not_numeric_output(func, y)
+        else:
+            return _output_of(y)
     if y.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError(
-            f"{type(func).__name__}.forward returned an array of dtype {y.dtype};"
-            f" forward must return numeric numpy arrays"
-        )
+        raise _not_numeric_output(func, y)
+    return _output_of(y)
+
+
+def _output_of(y: Any) -> Variable:
     output = _new_variable(Variable)
     output._d = y
     output.name = output.grad = output.creator = None
@@ -918,7 +1013,24 @@ def _as_output(y: Any, func: Function) -> Variable:
     return output
 
 
+def _not_numeric_output(func: Function, y: Any) -> TypeError:
+    return TypeError(
+        f"{type(func).__name__}.forward returned an array of dtype {y.dtype};"
+        f" forward must return numeric arrays"
+    )
+
+
 _new_variable = object.__new__  # an output's data is checked above, not again
+
+
+def _zeros_spec(data: Any) -> tuple[Any, ...]:
+    # What makes the zeros of an output dropped before backward: _zeros's
+    # arguments (shape, dtype, and another backend's namespace and device).
+    if type(data) is float:
+        return ((), _F64)
+    if type(data) is np.ndarray:
+        return (data.shape, data.dtype)
+    return (data.shape, data.dtype, namespace(data), _backends.device(data))
 
 
 class Function:
@@ -1032,7 +1144,7 @@ class Function:
             self.inputs = inputs
             self.outputs = tuple([weakref.ref(output) for output in outputs])
             # An output its user dropped still gets zeros in backward.
-            self._output_shapes = [(y.shape, y.dtype) for y in outputs]
+            self._output_shapes = [_zeros_spec(y._d) for y in outputs]
         return outputs if len(outputs) > 1 else outputs[0]
 
     def _new_node(self) -> Function:
@@ -1114,20 +1226,24 @@ def _takes_xp(forward: Any) -> bool:
 
 def _backward_reading_inputs(f: Function, *gys: Any) -> Any:
     inputs = f.inputs
+    gy = gys[0]
+    xp = np if type(gy) is np.ndarray else namespace(*gys)
     if len(gys) == 1:
         if len(inputs) == 1:
-            return f.vjp(np, inputs[0].data, gys[0])
+            return f.vjp(xp, inputs[0].data, gy)
         if len(inputs) == 2:
-            return f.vjp(np, inputs[0].data, inputs[1].data, gys[0])
-    return f.vjp(np, *[x.data for x in inputs], *gys)
+            return f.vjp(xp, inputs[0].data, inputs[1].data, gy)
+    return f.vjp(xp, *[x.data for x in inputs], *gys)
 
 
 def _backward_reading_outputs(f: Function, *gys: Any) -> Any:
-    return f.vjp(np, *[y.data for y in _outputs_read(f)], *gys)
+    xp = np if type(gys[0]) is np.ndarray else namespace(*gys)
+    return f.vjp(xp, *[y.data for y in _outputs_read(f)], *gys)
 
 
 def _backward_reading_nothing(f: Function, *gys: Any) -> Any:
-    return f.vjp(np, gys[0]) if len(gys) == 1 else f.vjp(np, *gys)
+    xp = np if type(gys[0]) is np.ndarray else namespace(*gys)
+    return f.vjp(xp, gys[0]) if len(gys) == 1 else f.vjp(xp, *gys)
 
 
 def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
@@ -1184,12 +1300,17 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum the array `g` over the axes numpy broadcast to reach it from `shape`:
     the gradient of an input of that shape, from the gradient of its broadcast."""
     lead = g.ndim - len(shape)
-    if shape and g.shape[lead:] == shape:  # leading axes only (a bias): no
-        return g.sum(axis=tuple(range(lead)))  # keepdims, no reshape
+    numpy = isinstance(g, (np.ndarray, np.generic))
+    if numpy and shape and g.shape[lead:] == shape:  # leading axes only (a
+        return g.sum(axis=tuple(range(lead)))  # bias): no keepdims, no reshape
     kept = tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
     )
-    return g.sum(axis=tuple(range(lead)) + kept, keepdims=True).reshape(shape)
+    axes = tuple(range(lead)) + kept
+    if numpy:
+        return g.sum(axis=axes, keepdims=True).reshape(shape)
+    xp = namespace(g)  # another backend: the standard's functions
+    return xp.reshape(xp.sum(g, axis=axes, keepdims=True), shape)
 
 
 # --- Numerical differentiation -----------------------------------------------

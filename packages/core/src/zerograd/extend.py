@@ -16,6 +16,8 @@
 `zerograd` itself speaks to the users of the ops.
 """
 
+from zerograd._backends import device
+from zerograd._backends import namespace
 from zerograd._core import FirstOrderOnlyError
 from zerograd._core import Function
 from zerograd._core import Variable
@@ -44,8 +46,10 @@ __all__ = [
     "Variable",
     "as_array",
     "as_variable",
+    "device",
     "hookimpl",
     "hookspec",
+    "namespace",
     "op_info",
     "plugin_hooks",
     "register_plugin",

@@ -9,18 +9,20 @@ operators there need zerograd-arith). The derivative is stated once, as a rule
 `vjp(xp, x or y, gy)`. An op whose derivative is written in its output (exp,
 tanh, sqrt) reads the output, already computed. An op with a kink takes its
 derivative from a mask, `gy * (x > 0)`: a comparison gives a boolean array on
-arrays and Variables alike, a constant of the graph. A forward that needs
-functions only numpy has (np.maximum, np.logaddexp) takes no xp: it runs on
-arrays. The hook at the bottom registers them.
+arrays and Variables alike, a constant of the graph, made a weight of gy's
+dtype (`_weights`). A forward that needs functions zerograd's floats lack
+(maximum, logaddexp) takes no xp: it runs on arrays, with the namespace of
+their backend (numpy's, or another one of the array API standard). The hook
+at the bottom registers them.
 """
 
 import numbers
 
-import numpy as np
-
 from zerograd.extend import Function
 from zerograd.extend import Variable
+from zerograd.extend import device
 from zerograd.extend import hookimpl
+from zerograd.extend import namespace
 
 
 class Square(Function):
@@ -106,7 +108,7 @@ class Abs(Function):
         return abs(x)
 
     def vjp(self, xp, x, gy):
-        return gy * (x > 0) - gy * (x < 0)
+        return gy * (_weights(x > 0, 1, 0, gy) - _weights(x < 0, 1, 0, gy))
 
 
 class Log1p(Function):
@@ -144,8 +146,9 @@ class Sigmoid(Function):
     def forward(self, x):
         # e^-|x| never overflows, and e/(1 + e) keeps the relative precision
         # of small results, which 1/2 + tanh(x/2)/2 loses below x = -20 or so.
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1, e) / (1 + e)
+        xp = namespace(x)
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1, e) / (1 + e)
 
     def vjp(self, xp, y, gy):
         return gy * y * (1 - y)
@@ -155,10 +158,10 @@ class ReLU(Function):
     """max(x, 0), elementwise: d/dx = 1 for x > 0, else 0 (0 at x = 0)."""
 
     def forward(self, x):
-        return np.maximum(x, 0)
+        return namespace(x).maximum(x, 0)
 
     def vjp(self, xp, x, gy):
-        return gy * (x > 0)
+        return gy * _weights(x > 0, 1, 0, gy)
 
 
 class LeakyReLU(Function):
@@ -168,7 +171,7 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, x):
-        return np.where(x > 0, x, x * self.slope)
+        return namespace(x).where(x > 0, x, x * self.slope)
 
     def vjp(self, xp, x, gy):
         return gy * _weights(x > 0, 1, self.slope, gy)
@@ -180,7 +183,7 @@ class Softplus(Function):
     reads = "outputs"
 
     def forward(self, x):
-        return np.logaddexp(0, x)
+        return namespace(x).logaddexp(0, x)
 
     def vjp(self, xp, y, gy):
         # sigmoid(x) = 1 - 1/(1 + eˣ) = 1 - e^-y, written with ops numpy has;
@@ -197,15 +200,17 @@ class Clip(Function):
         self.x_max = x_max
 
     def forward(self, x):
-        return np.clip(x, self.x_min, self.x_max)
+        return namespace(x).clip(x, self.x_min, self.x_max)
 
     def vjp(self, xp, x, gy):
+        if self.x_min is None and self.x_max is None:
+            return gy
         inside = True
         if self.x_min is not None:
             inside = inside & (x >= self.x_min)
         if self.x_max is not None:
             inside = inside & (x <= self.x_max)
-        return gy * inside
+        return gy * _weights(inside, 1, 0, gy)
 
 
 class Maximum(Function):
@@ -214,7 +219,7 @@ class Maximum(Function):
     maximum(x, x) has derivative 1), and to a NaN, which np.maximum returns."""
 
     def forward(self, x0, x1):
-        return np.maximum(x0, x1)
+        return namespace(x0, x1).maximum(x0, x1)
 
     def vjp(self, xp, x0, x1, gy):
         w0 = _weights((x0 > x1) | (x0 != x0), 1, 0, gy, ties=x0 == x1)
@@ -227,7 +232,7 @@ class Minimum(Function):
     NaN, which np.minimum returns."""
 
     def forward(self, x0, x1):
-        return np.minimum(x0, x1)
+        return namespace(x0, x1).minimum(x0, x1)
 
     def vjp(self, xp, x0, x1, gy):
         w0 = _weights((x0 < x1) | (x0 != x0), 1, 0, gy, ties=x0 == x1)
@@ -239,11 +244,18 @@ def _weights(mask, inside, outside, gy, ties=None):
     `ties`: a constant array of gy's dtype, so float32 gradients stay float32.
 
     `x != x` is NaN's test that works on Variables too (np.isnan does not).
+    The mask's backend (numpy's, or another) makes the weights.
     """
-    w = np.where(mask, inside, outside)
+    xp = namespace(mask)
+    dtype, where = gy.dtype, device(mask)
+    w = xp.where(
+        mask,
+        xp.asarray(inside, dtype=dtype, device=where),
+        xp.asarray(outside, dtype=dtype, device=where),
+    )
     if ties is not None:
-        w = np.where(ties, 0.5, w)
-    return w.astype(gy.dtype)
+        w = xp.where(ties, xp.asarray(0.5, dtype=dtype, device=where), w)
+    return w
 
 
 def leaky_relu(x, slope=0.2):

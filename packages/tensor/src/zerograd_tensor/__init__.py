@@ -6,8 +6,12 @@ derivative once, as a rule on the namespace xp (numpy at first order,
 zerograd.ops at higher orders), so derivatives of any order go through it.
 Higher orders through sum and mean need broadcast_to, and through max and min
 a product, which live in zerograd-arith (see docs/higher-order.md for why).
+Forwards compute with the namespace of their input's backend (numpy's, or
+another of the array API standard), rules with functions numpy, the standard
+and zerograd.ops share (reshape, permute_dims, concat, indexing...).
 """
 
+import itertools
 import math
 import operator
 
@@ -15,7 +19,9 @@ import numpy as np
 
 from zerograd.extend import Function
 from zerograd.extend import Variable
+from zerograd.extend import device
 from zerograd.extend import hookimpl
+from zerograd.extend import namespace
 
 
 class Reshape(Function):
@@ -26,7 +32,7 @@ class Reshape(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return x.reshape(self.shape)
+        return namespace(x).reshape(x, self.shape)
 
     def vjp(self, xp, gy):
         return xp.reshape(gy, self.x_shape)
@@ -44,11 +50,13 @@ class Transpose(Function):
         # From this input's shape, on every call: an axis such as -1 means a
         # different axis for each number of axes.
         axes = _permutation(self.axes, x.shape)
-        self.inverse = None if axes is None else tuple(int(i) for i in np.argsort(axes))
-        return np.transpose(x, axes)
+        if axes is None:
+            axes = tuple(reversed(range(x.ndim)))
+        self.inverse = tuple(int(i) for i in np.argsort(axes))
+        return namespace(x).permute_dims(x, axes)
 
     def vjp(self, xp, gy):
-        return xp.transpose(gy, self.inverse)
+        return xp.permute_dims(gy, self.inverse)
 
 
 def _integers(axes):
@@ -101,7 +109,7 @@ class Sum(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return x.sum(axis=self.axis, keepdims=self.keepdims)
+        return namespace(x).sum(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, xp, gy):
         # gy with the summed axes back as size 1, then broadcast to x's shape.
@@ -121,7 +129,7 @@ class Mean(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return x.mean(axis=self.axis, keepdims=self.keepdims)
+        return namespace(x).mean(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, xp, gy):
         kept, n = _reduced(self.x_shape, self.axis)
@@ -140,11 +148,11 @@ class Max(Function):
         self.keepdims = keepdims
 
     def forward(self, x):
-        return np.max(x, axis=self.axis, keepdims=self.keepdims)
+        return namespace(x).max(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, xp, x, gy):
         kept, _ = _reduced(x.shape, self.axis)
-        return xp.reshape(gy, kept) * _shares(x, np.max, self.axis, gy)
+        return xp.reshape(gy, kept) * _shares(x, "max", self.axis, gy)
 
 
 class Min(Function):
@@ -156,11 +164,11 @@ class Min(Function):
         self.keepdims = keepdims
 
     def forward(self, x):
-        return np.min(x, axis=self.axis, keepdims=self.keepdims)
+        return namespace(x).min(x, axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, xp, x, gy):
         kept, _ = _reduced(x.shape, self.axis)
-        return xp.reshape(gy, kept) * _shares(x, np.min, self.axis, gy)
+        return xp.reshape(gy, kept) * _shares(x, "min", self.axis, gy)
 
 
 def _reduced(shape, axis):
@@ -177,17 +185,19 @@ def _shares(x, extreme, axis, gy):
     of the k elements equal to the result (the NaNs, where there are some), 0
     elsewhere. A constant of the graph, of gy's dtype, from x's values."""
     a = x.data if isinstance(x, Variable) else x
-    hit = (a == extreme(a, axis=axis, keepdims=True)) | np.isnan(a)
+    xp = namespace(a)
+    hit = (a == getattr(xp, extreme)(a, axis=axis, keepdims=True)) | xp.isnan(a)
     # np.max over a slice with a NaN is NaN: then only its NaNs are hits
     # (== is False there), and in a slice without one isnan adds nothing.
-    return (hit / hit.sum(axis=axis, keepdims=True)).astype(gy.dtype)
+    hit = xp.astype(hit, gy.dtype)
+    return hit / xp.sum(hit, axis=axis, keepdims=True)
 
 
 class MatMul(Function):
     """a @ b, with numpy's rules: 1-D operands are promoted, stacks broadcast."""
 
     def forward(self, a, b):
-        return np.matmul(a, b)
+        return namespace(a, b).matmul(a, b)
 
     def vjp(self, xp, a, b, gy):
         # Promote 1-D operands to matrices as numpy does, then ga = gy @ bᵀ and
@@ -209,7 +219,7 @@ class MatMul(Function):
 def _swap_last(xp, x):
     axes = list(range(x.ndim))
     axes[-2], axes[-1] = axes[-1], axes[-2]
-    return xp.transpose(x, axes)
+    return xp.permute_dims(x, tuple(axes))
 
 
 class GetItem(Function):
@@ -220,7 +230,7 @@ class GetItem(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return np.array(x[self.key])
+        return namespace(x).asarray(x[self.key], copy=True)
 
     def vjp(self, xp, gy):
         return GetItemGrad(self.key, self.x_shape)(gy)  # an op: for every order
@@ -243,10 +253,31 @@ class GetItemGrad(Function):
 
 
 def _scatter_add(key, shape, gy):
-    # np.add.at, not gx[key] += gy: a repeated index must receive every share.
-    gx = np.zeros(shape, dtype=gy.dtype)
-    np.add.at(gx, key, gy)
+    xp = namespace(gy)
+    if xp is np:
+        # np.add.at, not gx[key] += gy: a repeated index must get every share.
+        gx = np.zeros(shape, dtype=gy.dtype)
+        np.add.at(gx, key, gy)
+        return gx
+    if not _basic(key):
+        raise TypeError(
+            f"the gradient of x[key] for a key of arrays on {xp.__name__} needs a"
+            f" scatter-add (numpy's np.add.at), which the array API standard"
+            f" lacks; index with integers, slices, ... and None there, or compute"
+            f" on numpy arrays"
+        )
+    gx = xp.zeros(shape, dtype=gy.dtype, device=device(gy))
+    gx[key] = gy  # a basic key names each element once: no sum needed
     return gx
+
+
+def _basic(key):
+    # numpy's basic indexing: integers, slices, Ellipsis and None.
+    keys = key if isinstance(key, tuple) else (key,)
+    return all(
+        k is None or k is Ellipsis or isinstance(k, (int, slice, np.integer))
+        for k in keys
+    )
 
 
 class Concat(Function):
@@ -259,20 +290,28 @@ class Concat(Function):
         self.axis = axis
 
     def forward(self, *xs):
-        y = np.concat(xs, axis=self.axis)
+        y = namespace(*xs).concat(list(xs), axis=self.axis)
         if self.axis is None:  # flattened first, as numpy does
             self.shapes = [x.shape for x in xs]
-            self.ends = np.cumsum([x.size for x in xs])[:-1].tolist()
+            self.parts = _slices(0, [math.prod(x.shape) for x in xs])
         else:
             self.shapes = None
-            self.ends = np.cumsum([x.shape[self.axis] for x in xs])[:-1].tolist()
+            self.parts = _slices(self.axis % y.ndim, [x.shape[self.axis] for x in xs])
         return y
 
     def vjp(self, xp, gy):
-        if self.axis is None:
-            parts = xp.split(gy, self.ends)
+        # Slices of gy, which work on arrays of every backend and on Variables.
+        parts = [gy[part] for part in self.parts]
+        if self.shapes is not None:
             return tuple(map(xp.reshape, parts, self.shapes))
-        return tuple(xp.split(gy, self.ends, axis=self.axis))
+        return tuple(parts)
+
+
+def _slices(axis, lengths):
+    """The keys that cut an array into parts of these lengths along `axis`."""
+    ends = list(itertools.accumulate(lengths))
+    before = (slice(None),) * axis
+    return [(*before, slice(e - n, e), ...) for n, e in zip(lengths, ends, strict=True)]
 
 
 class Stack(Function):
@@ -285,11 +324,13 @@ class Stack(Function):
         self.axis = axis
 
     def forward(self, *xs):
-        self.n = len(xs)
-        return np.stack(xs, axis=self.axis)
+        y = namespace(*xs).stack(list(xs), axis=self.axis)
+        before = (slice(None),) * (self.axis % y.ndim)
+        self.parts = [(*before, i, ...) for i in range(len(xs))]
+        return y
 
     def vjp(self, xp, gy):
-        return tuple(xp.squeeze(g, self.axis) for g in xp.split(gy, self.n, self.axis))
+        return tuple(gy[part] for part in self.parts)  # an integer drops the axis
 
 
 class Split(Function):
@@ -303,7 +344,20 @@ class Split(Function):
         self.axis = axis
 
     def forward(self, x):
-        return tuple(np.split(x, self.indices_or_sections, axis=self.axis))
+        if isinstance(x, np.ndarray):
+            return tuple(np.split(x, self.indices_or_sections, axis=self.axis))
+        # Another backend (the standard has no split): the slices np.split
+        # takes, between its division points.
+        axis = self.axis % x.ndim
+        n = x.shape[axis]
+        if isinstance(self.indices_or_sections, (int, np.integer)):
+            k = int(self.indices_or_sections)
+            points = [i * (n // k) for i in range(k + 1)]
+        else:
+            points = [0, *(int(i) for i in self.indices_or_sections), n]
+        before = (slice(None),) * axis
+        keys = [(*before, slice(a, b), ...) for a, b in itertools.pairwise(points)]
+        return tuple(x[key] for key in keys)
 
     def vjp(self, xp, *gys):
         return xp.concat(gys, axis=self.axis)
@@ -319,7 +373,7 @@ class ExpandDims(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return np.expand_dims(x, self.axis)
+        return namespace(x).reshape(x, _shape_after(np.expand_dims, x, self.axis))
 
     def vjp(self, xp, gy):
         return xp.reshape(gy, self.x_shape)
@@ -335,10 +389,16 @@ class Squeeze(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        return np.squeeze(x, self.axis)
+        return namespace(x).reshape(x, _shape_after(np.squeeze, x, self.axis))
 
     def vjp(self, xp, gy):
         return xp.reshape(gy, self.x_shape)
+
+
+def _shape_after(reshaping, x, axis):
+    # The shape numpy's expand_dims or squeeze gives (its rules, its errors),
+    # taken from a broadcast view of x's shape: no memory, any backend.
+    return reshaping(np.broadcast_to(np.empty((), bool), x.shape), axis).shape
 
 
 class AsType(Function):
@@ -352,10 +412,15 @@ class AsType(Function):
 
     def forward(self, x):
         self.x_dtype = x.dtype
-        return x.astype(self.dtype)
+        if isinstance(x, np.ndarray):
+            return x.astype(self.dtype)
+        xp = namespace(x)  # the backend's dtype of this name
+        return xp.astype(x, getattr(xp, self.dtype.name))
 
     def vjp(self, xp, gy):
-        return gy.astype(self.x_dtype)  # ndarray's, or Variable's (this op)
+        if isinstance(gy, (np.ndarray, Variable)):
+            return gy.astype(self.x_dtype)  # ndarray's, or Variable's (this op)
+        return xp.astype(gy, self.x_dtype)
 
 
 class Copy(Function):
@@ -365,7 +430,9 @@ class Copy(Function):
     reads = "nothing"
 
     def forward(self, x):
-        return x.copy()
+        if isinstance(x, np.ndarray):
+            return x.copy()
+        return namespace(x).asarray(x, copy=True)
 
     def vjp(self, xp, gy):
         return gy
@@ -384,6 +451,12 @@ def transpose(x, *axes):
     if axes is not None:
         axes = _integers(axes) or None  # () reverses the axes, as None does
     return Transpose(axes)(x)
+
+
+def permute_dims(x, axes=None):
+    """x with its axes permuted by `axes`, the array API standard's name for
+    np.transpose(x, axes) (None, which the standard does not take: reversed)."""
+    return Transpose(None if axes is None else _integers(axes))(x)
 
 
 def sum(x, axis=None, keepdims=False):
@@ -477,10 +550,15 @@ def astype(x, dtype):
     try:
         dtype = np.dtype(dtype)
     except TypeError:
-        raise TypeError(
-            f"astype takes a numpy dtype such as np.float32 or 'float64', not"
-            f" {dtype!r:.60}"
-        ) from None
+        # Another backend's dtype (array_api_strict.float32, torch.float32):
+        # numpy's of the same name.
+        try:
+            dtype = np.dtype(str(dtype).rsplit(".", 1)[-1])
+        except TypeError:
+            raise TypeError(
+                f"astype takes a numpy dtype such as np.float32 or 'float64' (or"
+                f" another backend's, such as torch.float32), not {dtype!r:.60}"
+            ) from None
     if dtype.kind not in "iufc":
         raise TypeError(
             f"astype gives Variables of numeric dtypes (integer, float, complex),"
@@ -519,6 +597,8 @@ def flatten(x):
 def zerograd_register_ops(registry):
     registry.add("reshape", reshape, methods=("reshape",), example_args=((-1,),))
     registry.add("transpose", transpose, methods=("transpose",), properties=("T",))
+    # The array API standard's name for transpose with axes (rules use it).
+    registry.add("permute_dims", permute_dims)
     registry.add("sum", sum, methods=("sum",))
     registry.add("matmul", matmul, operators=("__matmul__", "__rmatmul__"))
     registry.add("get_item", get_item, operators=("__getitem__",))
