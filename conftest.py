@@ -29,6 +29,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "without(*distributions): skip unless none is installed"
     )
+    config.addinivalue_line(
+        "markers", "gpu: needs a GPU (CuPy's); skipped, saying why, where none is"
+    )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -471,3 +471,42 @@ def test_any_expression_is_evaluated_or_refused_in_one_line(expression):
         assert out.getvalue().startswith(f"{expression} = ")
     else:
         assert out.getvalue() == "" and err.getvalue().count("\n") == 1
+
+
+def _importable(module):
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+@arith_elementwise
+@pytest.mark.parametrize(
+    ("backend", "module"),
+    [("dask", "dask.array"), ("array-api-strict", "array_api_strict")],
+)
+def test_values_of_another_backend_give_numpys_numbers_and_say_which(backend, module):
+    pytest.importorskip(module)
+    args = ("grad", "exp(x) * y", "--at", "x=1,2", "y=3")
+    plain = run_in_process(*args, "--json")
+    other = run_in_process(*args, "--json", "--backend", backend)
+    assert other.returncode == 0, other
+    report = json.loads(other.stdout)
+    assert report.pop("backend") == backend.replace("-", "_")
+    assert report == json.loads(plain.stdout)
+    text = run_in_process(*args, "--backend", backend).stdout
+    assert text.splitlines()[0] == f"backend: {backend.replace('-', '_')}"
+    picture = run_in_process(
+        "graph", "x * 2", "--at", "x=1", "--verbose", "--backend", backend
+    )
+    assert f'label="x: () float64, {backend.replace("-", "_")}"' in picture.stdout
+
+
+@pytest.mark.skipif(_importable("torch"), reason="torch is installed here")
+def test_a_backend_not_installed_says_how_to_install_it():
+    refused(
+        run_in_process("grad", "x", "--at", "x=1", "--backend", "torch"),
+        2,
+        "--backend torch needs torch, which is not installed",
+    )

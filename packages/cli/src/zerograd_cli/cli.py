@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import json
 import math
 import operator
@@ -29,6 +30,8 @@ from zerograd import Variable
 
 # zerograd-core's own check of a picture's path, which plot_graph makes too (this
 # package is released with the core, pinned below its next minor version).
+from zerograd._backends import backend_name
+from zerograd._backends import to_numpy
 from zerograd._graph import FORMATS
 from zerograd._graph import folder_problem
 
@@ -193,8 +196,34 @@ def find_op(name: str) -> Callable[..., Any]:
         raise UsageError(error.args[0]) from None  # or the nearest op's name
 
 
-def parse_values(assignments: Sequence[str]) -> dict[str, Variable]:
-    """`x=1.5` is a 0-d value, `x=1,2,3` a 1-D one."""
+# --backend: the module that makes the arrays, what installs it, and how.
+BACKENDS = {
+    "numpy": ("numpy", "numpy", "asarray"),
+    "array-api-strict": ("array_api_strict", "array-api-strict", "asarray"),
+    "dask": ("dask.array", "'dask[array]'", "from_array"),
+    "torch": ("torch", "torch", "asarray"),
+    "cupy": ("cupy", "cupy-cuda12x (a GPU's CuPy)", "asarray"),
+}
+
+
+def array_maker(backend: str) -> Callable[[np.ndarray], Any]:
+    """The function that makes an array of `backend` from a numpy array."""
+    module_name, distribution, function = BACKENDS[backend]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise UsageError(
+            f"--backend {backend} needs {module_name}, which is not installed"
+            f" ({error}): pip install {distribution}"
+        ) from None
+    return getattr(module, function)
+
+
+def parse_values(
+    assignments: Sequence[str], backend: str = "numpy"
+) -> dict[str, Variable]:
+    """`x=1.5` is a 0-d value, `x=1,2,3` a 1-D one, as arrays of `backend`."""
+    make = array_maker(backend)
     values = {}
     for assignment in assignments:
         name, equals, text = assignment.partition("=")
@@ -213,15 +242,15 @@ def parse_values(assignments: Sequence[str]) -> dict[str, Variable]:
                 f" 2e-3, or a comma-separated list of them"
             ) from None
         data = np.array(numbers[0] if len(numbers) == 1 else numbers)
-        values[name] = Variable(data, name=name)
+        values[name] = Variable(make(data), name=name)
     return values
 
 
 def compute(
-    expression: str, assignments: Sequence[str]
+    expression: str, assignments: Sequence[str], backend: str = "numpy"
 ) -> tuple[Variable, dict[str, Variable]]:
     tree = parse_expression(expression)
-    values = parse_values(assignments)
+    values = parse_values(assignments, backend)
     result = evaluate(tree, values)
     if isinstance(result, (list, tuple)) and any(
         isinstance(r, Variable) for r in result
@@ -309,21 +338,28 @@ def strict_json(value: Any) -> Any:
 
 
 def command_grad(args: argparse.Namespace) -> int:
-    result, values = compute(args.expression, args.at)
+    result, values = compute(args.expression, args.at, args.backend)
     result.backward()
+    # Computed (Dask) and copied to the host (a GPU's) to be printed.
+    value = result.numpy()
     grads = {
-        name: np.zeros_like(v.data) if v.grad is None else v.grad
+        name: np.zeros_like(v.numpy()) if v.grad is None else to_numpy(v.grad)
         for name, v in values.items()
     }
+    backend = None if args.backend == "numpy" else backend_name(result.data)
     if args.json:
         report = {
             "expression": result.name,
-            "value": strict_json(result.data.tolist()),
+            "value": strict_json(value.tolist()),
             "grad": {name: strict_json(g.tolist()) for name, g in grads.items()},
         }
+        if backend is not None:
+            report["backend"] = backend
         print(json.dumps(report, allow_nan=False))
         return 0
-    print(f"{result.name} = {result.data}")
+    if backend is not None:
+        print(f"backend: {backend}")
+    print(f"{result.name} = {value}")
     for name, g in grads.items():
         print(f"d/d{name} = {g}")
     return 0
@@ -343,7 +379,7 @@ def check_output(output: str) -> None:
 def command_graph(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_output(args.output)
-    result, _ = compute(args.expression, args.at)
+    result, _ = compute(args.expression, args.at, args.backend)
     if args.output is None:
         print(zerograd.to_dot(result, verbose=args.verbose), end="")
     else:
@@ -371,6 +407,7 @@ def parser() -> argparse.ArgumentParser:
     ops.set_defaults(run=command_ops)
 
     at_help = "values: NAME=NUMBER or NAME=NUMBER,NUMBER,... (a 1-D array)"
+    backend_help = "the array backend the values are made of (default: numpy)"
     grad = commands.add_parser(
         "grad",
         help="print the value and gradient of an expression",
@@ -381,6 +418,9 @@ def parser() -> argparse.ArgumentParser:
     grad.add_argument("expression", metavar="EXPR", help='e.g. "x**2 + y**2"')
     grad.add_argument("--at", nargs="+", default=[], metavar="NAME=VALUE", help=at_help)
     grad.add_argument("--json", action="store_true", help="print JSON")
+    grad.add_argument(
+        "--backend", choices=sorted(BACKENDS), default="numpy", help=backend_help
+    )
     grad.set_defaults(run=command_grad)
 
     graph = commands.add_parser(
@@ -396,7 +436,12 @@ def parser() -> argparse.ArgumentParser:
         "-o", "--output", help="a .png, .svg or .pdf file (needs Graphviz's dot)"
     )
     graph.add_argument(
-        "--verbose", action="store_true", help="label variables with shape and dtype"
+        "--verbose",
+        action="store_true",
+        help="label variables with shape and dtype (and backend, if not numpy)",
+    )
+    graph.add_argument(
+        "--backend", choices=sorted(BACKENDS), default="numpy", help=backend_help
     )
     graph.set_defaults(run=command_graph)
 

@@ -12,6 +12,9 @@ import re
 from typing import TYPE_CHECKING
 from typing import Any
 
+import numpy as np
+
+from zerograd import _backends
 from zerograd._core import Function
 from zerograd._core import Variable
 from zerograd._plugins import provider
@@ -97,11 +100,20 @@ def render(source: str, fmt: str) -> bytes:
         ) from None
 
 
+def _about(data: Any) -> str:
+    # Shape and dtype; and the backend and its device for arrays not numpy's.
+    if isinstance(data, np.ndarray):
+        return f"{data.shape} {data.dtype}"
+    dtype = str(data.dtype).rsplit(".", 1)[-1]  # torch.float32: float32
+    return f"{tuple(data.shape)} {dtype}, {_backends.backend_name(data)}"
+
+
 def to_dot(y: Variable, verbose: bool = False) -> DotSource:
     """The DOT text of the graph that produced `y`.
 
     Variables are ellipses labelled with their name, and with shape and dtype
-    when `verbose`; functions are boxes labelled with their op and the plugin
+    when `verbose` (and the backend, with its device, for arrays other than
+    numpy's); functions are boxes labelled with their op and the plugin
     providing it. Edges run from inputs to functions to outputs.
     """
     if not isinstance(y, Variable):
@@ -120,7 +132,7 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
         seen.add(id(v))
         text = "" if v.name is None else str(v.name)
         if verbose:
-            about = "no data" if v.data is None else f"{v.data.shape} {v.data.dtype}"
+            about = "no data" if v.data is None else _about(v.data)
             text = f"{text}: {about}" if text else about
         lines.append(f"\t{id(v)} [label={dot_label(text)} color=orange style=filled]")
 
