@@ -39,7 +39,7 @@ def client():
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",  # any free port: no clash
         memory_limit=WORKER_MEMORY,
     )
     client = distributed.Client(cluster)
