@@ -90,10 +90,8 @@ def backend_name(array: Any) -> str:
     array_api_strict; with its device where it is not the CPU."""
     xp = namespace(array)
     name = xp.__name__.replace("array_api_compat.", "").split(".")[0]
-    where = str(device(array))
-    if where.lower() in ("cpu", "cpu_device") or "CPU_DEVICE" in where:
-        return name
-    return f"{name} on {where}"
+    where = str(device(array))  # "cpu"; array-api-strict's Device('CPU_DEVICE')
+    return name if "cpu" in where.lower() else f"{name} on {where}"
 
 
 def to_numpy(array: Any) -> np.ndarray:

@@ -637,14 +637,7 @@ def _zeros(
 
 def _zeros_like(data: Any, create_graph: bool) -> Any:
     # Zeros of data's shape, dtype, backend and device.
-    if type(data) is float:
-        return _zeros((), _F64, create_graph=create_graph)
-    zeros = (
-        np.zeros(data.shape, data.dtype)
-        if type(data) is np.ndarray
-        else (namespace(data).zeros_like(data))
-    )
-    return Variable(zeros) if create_graph else zeros
+    return _zeros(*_zeros_spec(data), create_graph=create_graph)
 
 
 def _gradient_array(f: Function, gx: Any) -> Any:

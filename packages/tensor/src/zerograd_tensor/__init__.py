@@ -355,9 +355,8 @@ class Split(Function):
             points = [i * (n // k) for i in range(k + 1)]
         else:
             points = [0, *(int(i) for i in self.indices_or_sections), n]
-        before = (slice(None),) * axis
-        keys = [(*before, slice(a, b), ...) for a, b in itertools.pairwise(points)]
-        return tuple(x[key] for key in keys)
+        lengths = [b - a for a, b in itertools.pairwise(points)]
+        return tuple(x[key] for key in _slices(axis, lengths))
 
     def vjp(self, xp, *gys):
         return xp.concat(gys, axis=self.axis)
