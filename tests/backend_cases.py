@@ -148,3 +148,112 @@ def assert_close(got, expected, float32, what):
     np.testing.assert_allclose(
         got, expected, rtol=rtol, atol=rtol * scale, err_msg=what
     )
+
+
+# --- zerograd-nn's ops -------------------------------------------------------
+
+LABELS = np.array([0, 2, 1])  # three rows of three classes
+TARGETS = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+
+
+def nn_losses(x, W, b):
+    # Labels and targets stay numpy arrays: each loss takes them to x's backend.
+    h = z.linear(x, W, b)
+    return (
+        z.softmax_cross_entropy(h, LABELS)
+        + z.sigmoid_cross_entropy(h, TARGETS)
+        + z.binary_cross_entropy(z.sigmoid(h), TARGETS)
+        + z.mean_squared_error(h, x[:, :3])
+        + (z.softmax(h) * z.log_softmax(h, axis=0)).sum()
+        + z.logsumexp(h).sum()
+        + z.logsumexp(h, axis=None)
+    )
+
+
+def nn_images(x, W, b):
+    y = z.conv2d(x, W, b, stride=2, pad=1)  # (2, 3, 3, 3)
+    back = z.deconv2d(y, W, None, stride=2, pad=1)  # (2, 2, 5, 5)
+    return (
+        z.pooling(y, 2).sum()
+        + (z.pooling(back, 3, stride=2, pad=1) ** 2).sum()
+        + (z.average_pooling(back, 3, stride=2, pad=1) ** 2).sum()
+        + (z.col2im(z.im2col(x, 2), x.shape, 2) * x).sum()
+    )
+
+
+def nn_batch_norm(x, gamma, beta):
+    # Running averages of x's backend, updated in place by the call.
+    xp = zerograd.extend.namespace(x.data)
+    mean, var = xp.zeros(4, dtype=xp.float64), xp.ones(4, dtype=xp.float64)
+    y = z.batch_norm(x, gamma, beta, mean, var)
+    with zerograd.test_mode():
+        y_test = z.batch_norm(x, gamma, beta, mean, var)
+    return (y * z.tanh(y)).sum() + (y_test**2).sum()
+
+
+def nn_dropout(x):
+    np.random.seed(0)  # the same mask on every backend: numpy's draws
+    return (z.dropout(x, 0.3) ** 2).sum()
+
+
+# name -> (function, the shapes of its inputs)
+NN_FUNCTIONS = {
+    "losses": (nn_losses, [(3, 4), (4, 3), (3,)]),
+    "images": (nn_images, [(2, 2, 5, 5), (3, 2, 3, 3), (3,)]),
+    "batch_norm": (nn_batch_norm, [(3, 4), (4,), (4,)]),
+    "dropout": (nn_dropout, [(3, 4)]),
+}
+
+
+def check_training(xp, to_backend, steps=5):
+    """A network of zerograd-nn (Conv2d, BatchNorm, a Linear whose W is made
+    at the first call, one made at once) trained a few steps on the backend `xp`, after
+    `model.to(xp)`, with weight decay and gradient clipping, gives the losses
+    and weights of the same training on numpy (to 1e-10, float64)."""
+    from zerograd_nn import BatchNorm
+    from zerograd_nn import Conv2d
+    from zerograd_nn import Linear
+    from zerograd_nn import Model
+    from zerograd_nn import optimizers
+
+    class Net(Model):
+        def __init__(self):
+            super().__init__()
+            # No bias before BatchNorm: its gradient is 0 up to rounding, which
+            # Adam would turn into steps of size lr, different on each backend.
+            self.conv = Conv2d(2, kernel_size=3, pad=1, nobias=True, dtype=np.float64)
+            self.norm = BatchNorm()
+            self.fc = Linear(3, dtype=np.float64)  # in_size from the input
+            self.out = Linear(3, dtype=np.float64, in_size=3)
+
+        def forward(self, x):
+            h = z.relu(self.norm(self.conv(x)))
+            h = z.reshape(h, (h.shape[0], -1))
+            return self.out(z.tanh(self.fc(h)))
+
+    rng = np.random.default_rng(1)
+    images = rng.standard_normal((6, 1, 4, 4))
+    labels = rng.integers(0, 3, 6)
+    runs = []
+    for backend in (np, xp):
+        np.random.seed(0)  # the same initial weights: numpy draws them
+        model = Net().to(backend)
+        optimizer = optimizers.Adam(0.01).setup(model)
+        optimizer.add_hook(optimizers.WeightDecay(1e-3))
+        optimizer.add_hook(optimizers.ClipGrad(1.0))
+        x = images if backend is np else to_backend(images)
+        losses = []
+        for _ in range(steps):
+            loss = z.softmax_cross_entropy(model(x), labels)
+            model.cleargrads()
+            loss.backward()
+            optimizer.update()
+            losses.append(float(loss.item()))
+        accuracy = float(z.accuracy(model(x), labels).item())
+        weights = [to_numpy(p.data) for p in model.to(np).params()]
+        runs.append((losses, accuracy, weights))
+    (losses, accuracy, weights), (got_losses, got_accuracy, got_weights) = runs
+    np.testing.assert_allclose(got_losses, losses, rtol=1e-10)
+    assert got_accuracy == accuracy
+    for got, expected in zip(got_weights, weights, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)

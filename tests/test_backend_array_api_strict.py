@@ -5,8 +5,10 @@ standard, so that every op and the engine are shown to use only the standard
 import numpy as np
 import pytest
 from backend_cases import FUNCTIONS
+from backend_cases import NN_FUNCTIONS
 from backend_cases import check_random_graph
 from backend_cases import check_same_gradients
+from backend_cases import check_training
 from backend_cases import inputs
 from hypothesis import assume
 from hypothesis import given
@@ -31,6 +33,18 @@ def to_strict(array):
 def test_functions_have_numpys_derivatives(name):
     function, shapes = FUNCTIONS[name]
     check_same_gradients(function, inputs(shapes), to_strict)
+
+
+@pytest.mark.requires("zerograd-nn")
+@pytest.mark.parametrize("name", sorted(NN_FUNCTIONS))
+def test_nn_ops_have_numpys_derivatives(name):
+    function, shapes = NN_FUNCTIONS[name]
+    check_same_gradients(function, inputs(shapes), to_strict)
+
+
+@pytest.mark.requires("zerograd-nn")
+def test_a_network_trains_as_on_numpy():
+    check_training(xs, to_strict)
 
 
 @settings(max_examples=60, deadline=None)

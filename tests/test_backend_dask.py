@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 from backend_cases import FUNCTIONS
+from backend_cases import NN_FUNCTIONS
 from backend_cases import check_random_graph
 from backend_cases import derivatives
 from backend_cases import inputs
@@ -75,6 +76,27 @@ def test_functions_have_numpys_derivatives_in_one_compute(client, name):
     for i, (g, e) in enumerate(zip(got, expected, strict=True)):
         assert g.dtype == np.asarray(e).dtype, i
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, err_msg=str(i))
+
+
+@pytest.mark.requires("zerograd-nn")
+@pytest.mark.parametrize("name", sorted(set(NN_FUNCTIONS) - {"batch_norm"}))
+def test_nn_ops_have_numpys_derivatives_lazily(client, name):
+    function, shapes = NN_FUNCTIONS[name]
+    arrays = inputs(shapes)
+    expected = derivatives(function, [Variable(a) for a in arrays])
+    with lazily():
+        lazy = derivatives(function, [Variable(to_dask(a)) for a in arrays])
+    got = dask.compute(*lazy)
+    for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, err_msg=str(i))
+
+
+@pytest.mark.requires("zerograd-nn")
+def test_batch_norm_says_dask_cannot_hold_its_running_averages():
+    x = Variable(da.ones((4, 3), chunks=2))
+    mean, var = da.zeros(3), da.ones(3)
+    with pytest.raises(TypeError, match=r"updated in place.*Dask arrays cannot"):
+        ops.batch_norm(x, np.ones(3), np.zeros(3), mean, var)
 
 
 @settings(max_examples=40, deadline=None)

@@ -313,6 +313,15 @@ def test_ops_lists_every_op_with_plugin_distribution_version_and_operators():
     assert listing["failed_plugins"] == []
 
 
+@pytest.mark.requires("zerograd-tensor")
+def test_ops_lists_the_kernels_with_their_plugins():
+    lines = run("ops").stdout.splitlines()
+    assert "scatter_add[torch] (tensor)" in lines[-1]
+    assert lines[-1].startswith("kernels: scatter_add[numpy] (tensor)")
+    kernels = json.loads(run("ops", "--json").stdout)["kernels"]
+    assert {"kernel": "scatter_add[cupy]", "plugin": "tensor"} in kernels
+
+
 @pytest.mark.without("zerograd-arith", "zerograd-elementwise", "zerograd-tensor")
 def test_ops_with_no_op_pack_says_how_to_get_one():
     result = run("ops")

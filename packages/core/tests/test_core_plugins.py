@@ -579,3 +579,74 @@ def test_variable_has_no_attribute_hook_once_the_plugins_are_loaded():
     assert "__getattr__" not in vars(Variable)
     with pytest.raises(AttributeError):
         Variable(np.array(1.0)).no_such_attribute  # noqa: B018
+
+
+# --- kernels: work the array API standard lacks, per backend -----------------
+
+
+def _kernel_plugin(name, backend, kernel):
+    class KernelPlugin:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add_kernel(name, backend, kernel)
+
+    return KernelPlugin()
+
+
+def test_kernel_is_found_by_the_arrays_backend_and_leaves(registered):
+    def double(a):
+        return 2 * a
+
+    plugin = registered(_kernel_plugin("zg_double", "numpy", double), "doubler")
+    assert zerograd.extend.kernel("zg_double", np.ones(2)) is double
+    assert zerograd.extend.kernel("zg_double", 1.0) is double  # numbers: numpy's
+    assert zerograd.extend.kernel("zg_missing", np.ones(2)) is None
+    info = next(p for p in zerograd.plugins() if p.name == "doubler")
+    assert info.kernels == ("zg_double[numpy]",)
+    zerograd.unregister_plugin(plugin)
+    assert zerograd.extend.kernel("zg_double", np.ones(2)) is None
+
+
+def test_kernel_of_another_backend_is_not_found(registered):
+    registered(_kernel_plugin("zg_double", "torch", abs))
+    assert zerograd.extend.kernel("zg_double", np.ones(2)) is None
+
+
+def test_second_kernel_for_one_backend_names_both_plugins(registered):
+    registered(_kernel_plugin("zg_double", "numpy", abs), "first-pack")
+    second = _kernel_plugin("zg_double", "numpy", abs)
+    with pytest.raises(PluginError, match=r"'second-pack'.*'zg_double'.*'first-pack'"):
+        zerograd.register_plugin(second, "second-pack")
+    # Refused whole: the first plugin's kernel serves on.
+    assert zerograd.extend.kernel("zg_double", np.ones(2)) is abs
+
+
+@pytest.mark.parametrize(
+    ("name", "backend", "kernel", "message"),
+    [
+        ("zg-double", "numpy", abs, "kernel name 'zg-double': it must be an"),
+        ("zg_double", None, abs, "backend None: it must be an identifier"),
+        ("zg_double", "numpy", 42, "as 42, which is not callable"),
+    ],
+)
+def test_bad_kernels_are_refused(name, backend, kernel, message):
+    with pytest.raises(PluginError, match=message):
+        zerograd.register_plugin(_kernel_plugin(name, backend, kernel))
+
+
+def test_kernel_registered_twice_by_one_plugin_is_refused():
+    class Twice:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add_kernel("zg_double", "numpy", abs)
+            registry.add_kernel("zg_double", "numpy", abs)
+
+    with pytest.raises(PluginError, match="kernel 'zg_double' for numpy twice"):
+        zerograd.register_plugin(Twice())
+    assert zerograd.extend.kernel("zg_double", np.ones(2)) is None
+
+
+def test_backward_says_retain_grad_is_its_first_argument():
+    y = Variable(np.array(2.0))
+    with pytest.raises(TypeError, match=r"first argument is retain_grad.*y\.grad"):
+        y.backward(np.array(1.0))

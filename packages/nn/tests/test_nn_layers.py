@@ -829,3 +829,19 @@ def test_save_and_load_a_model_of_every_layer(tmp_path):
     with zerograd.test_mode():  # the loaded running averages, unchanged
         for y, array in zip(fresh(*inputs), expected, strict=True):
             np.testing.assert_array_equal(y.data, array)
+
+
+def test_to_numpy_keeps_the_data_and_clears_the_gradients():
+    np.random.seed(0)
+    layer = nn.Linear(2, in_size=3)
+    W = layer.W.data.copy()
+    zerograd.ops.linear(np.ones((1, 3), np.float32), layer.W, layer.b).sum().backward()
+    assert layer.to(np) is layer
+    np.testing.assert_array_equal(layer.W.data, W)
+    assert layer.W.grad is None and layer.b.grad is None
+
+
+def test_to_takes_an_array_namespace_and_says_so():
+    layer = nn.Linear(2, in_size=3)
+    with pytest.raises(TypeError, match=r"Layer\.to takes an array namespace.*'cuda'"):
+        layer.to("cuda")

@@ -27,13 +27,13 @@ import numpy as np
 import zerograd
 from zerograd import PluginWarning
 from zerograd import Variable
+from zerograd._graph import FORMATS
+from zerograd._graph import folder_problem
 
 # zerograd-core's own check of a picture's path, which plot_graph makes too (this
 # package is released with the core, pinned below its next minor version).
-from zerograd._backends import backend_name
-from zerograd._backends import to_numpy
-from zerograd._graph import FORMATS
-from zerograd._graph import folder_problem
+from zerograd.extend import backend_name
+from zerograd.extend import to_numpy
 
 
 class UsageError(Exception):
@@ -275,10 +275,12 @@ def compute(
 def command_ops(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     failed = []
+    kernels = []  # "scatter_add[torch]" and its plugin
     for plugin in zerograd.plugins():
         if plugin.error is not None:
             failed.append(plugin)
             continue
+        kernels += [(kernel, plugin.name) for kernel in plugin.kernels]
         for name in plugin.ops:
             info = zerograd.op_info(f"{plugin.name}.{name}")
             attributes = [*info.operators, *(f".{m}()" for m in info.methods)]
@@ -299,7 +301,8 @@ def command_ops(args: argparse.Namespace) -> int:
             {"plugin": p.name, "distribution": p.distribution, "error": p.error}
             for p in failed
         ]
-        report = {"ops": rows, "failed_plugins": failures}
+        found = [{"kernel": k, "plugin": p} for k, p in kernels]
+        report = {"ops": rows, "kernels": found, "failed_plugins": failures}
         print(json.dumps(report, indent=2, allow_nan=False))
         return 0
     table = [["op", "plugin", "distribution", "version", "operators"]]
@@ -319,6 +322,8 @@ def command_ops(args: argparse.Namespace) -> int:
         print("  ".join([*cells, line[-1]]).rstrip())
     if not rows:
         print("(no ops: install an op-pack, e.g. pip install zerograd-arith)")
+    if kernels:  # what ops call on one backend, where the standard has nothing
+        print("kernels: " + ", ".join(f"{k} ({plugin})" for k, plugin in kernels))
     for plugin in failed:
         print(f"failed to load: {plugin.name} ({plugin.source}): {plugin.error}")
     return 0

@@ -85,11 +85,18 @@ def device(array: Any) -> Any:
     return array_api_compat.device(array)
 
 
+def backend_key(xp: Any) -> str:
+    """The array library behind the namespace `xp`, by its module's name:
+    numpy, dask, cupy, torch, array_api_strict."""
+    if xp is np:
+        return "numpy"
+    return str(xp.__name__).removeprefix("array_api_compat.").split(".")[0]
+
+
 def backend_name(array: Any) -> str:
     """The backend of an array, as users name it: numpy, dask, cupy, torch,
     array_api_strict; with its device where it is not the CPU."""
-    xp = namespace(array)
-    name = xp.__name__.replace("array_api_compat.", "").split(".")[0]
+    name = backend_key(namespace(array))
     where = str(device(array))  # "cpu"; array-api-strict's Device('CPU_DEVICE')
     return name if "cpu" in where.lower() else f"{name} on {where}"
 

@@ -309,6 +309,13 @@ class Variable:
         """
         if self._d is None:
             raise ValueError("backward() needs data, but this Variable's data is None")
+        if type(retain_grad) is not bool and not isinstance(retain_grad, int):
+            raise TypeError(
+                f"backward's first argument is retain_grad, True or False, not"
+                f" {type(retain_grad).__name__}; to start from a gradient other"
+                f" than ones, set y.grad first, or use zerograd.grad(y, x,"
+                f" grad_outputs)"
+            )
         seed: Any
         if self.grad is None:
             # Ones, as an array of its own where it is stored as it is.

@@ -20,6 +20,8 @@ from typing import Any
 
 import pluggy
 
+from zerograd._backends import backend_key
+from zerograd._backends import namespace
 from zerograd._core import Function
 from zerograd._core import Variable
 from zerograd._registry import OPERATORS
@@ -62,6 +64,7 @@ class PluginInfo:
     ops: tuple[str, ...] = ()
     operators: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()  # and properties
+    kernels: tuple[str, ...] = ()  # "scatter_add[torch]": a kernel, its backend
     error: str | None = None
 
     @property
@@ -125,6 +128,10 @@ class _Manager(pluggy.PluginManager):
         self.ops: dict[str, OpInfo] = {}  # zerograd.ops.<name>: one provider's
         self.attributes: dict[str, OpInfo] = {}  # Variable's, by the op providing it
         self.nodes: dict[type, tuple[str, str]] = {}  # Function class: (op, plugin)
+        # (kernel name, backend): (kernel, plugin); and by (name, namespace),
+        # what zerograd.extend.kernel found, cleared when plugins change.
+        self.kernels: dict[tuple[str, str], tuple[Any, str]] = {}
+        self.found_kernels: dict[tuple[str, Any], Any] = {}
         self.deferring = False  # see _check_hooks
 
     def register(self, plugin: object, name: str | None = None) -> str:
@@ -198,6 +205,14 @@ class _Manager(pluggy.PluginManager):
                         f" which plugin {holder.plugin!r} already provides with"
                         f" op {holder.name!r}"
                     )
+        for name, backend in registry.kernels:
+            taken = self.kernels.get((name, backend))
+            if taken is not None:
+                raise PluginError(
+                    f"{this} registers the kernel {name!r} for {backend}, which"
+                    f" plugin {taken[1]!r} already registers; one kernel of a name"
+                    f" serves a backend"
+                )
 
     def _commit(self, registry: OpRegistry, plugin: object) -> None:
         self.by_plugin[registry.plugin_name] = {op.name: op for op in registry.ops}
@@ -222,6 +237,9 @@ class _Manager(pluggy.PluginManager):
         for op in registry.ops:
             if isinstance(op.op, type):
                 self.nodes[op.op] = (op.name, registry.plugin_name)
+        for key, kernel in registry.kernels.items():
+            self.kernels[key] = (kernel, registry.plugin_name)
+        self.found_kernels.clear()
 
     def providers(self, name: str) -> list[OpInfo]:
         """Every registered op of this name, one per plugin, by plugin name."""
@@ -260,6 +278,8 @@ class _Manager(pluggy.PluginManager):
         for op in ops:  # after the attributes: a marker may take a method's place
             self._publish(op.name)
         self.nodes = {c: n for c, n in self.nodes.items() if n[1] != name}
+        self.kernels = {k: v for k, v in self.kernels.items() if v[1] != name}
+        self.found_kernels.clear()
         return super().unregister(plugin, name)
 
 
@@ -374,6 +394,11 @@ class _PluginHost:
                     tuple(op.name for op in ops),
                     tuple(d for op in ops for d in op.operators),
                     tuple(m for op in ops for m in op.methods + op.properties),
+                    tuple(
+                        f"{kernel}[{backend}]"
+                        for (kernel, backend), (_, by) in self.manager.kernels.items()
+                        if by == name
+                    ),
                 )
             )
         return sorted(infos, key=lambda info: info.name)
@@ -571,6 +596,22 @@ def provider(function_type: type) -> tuple[str, str | None]:
     recorded when the plugin registered; its own name and None if none did."""
     _host.autoload()
     return _host.manager.nodes.get(function_type, (function_type.__name__, None))
+
+
+def kernel(name: str, *arrays: Any) -> Any:
+    """The kernel `name` a plugin registered (OpRegistry.add_kernel) for the
+    backend of `arrays`, or None where none did: the op then does the work with
+    the standard's functions, or says that it cannot."""
+    xp = namespace(*arrays)
+    try:
+        return _host.manager.found_kernels[name, xp]
+    except KeyError:
+        pass
+    _host.autoload()
+    with _host.lock:
+        found = _host.manager.kernels.get((name, backend_key(xp)), (None, None))[0]
+        _host.manager.found_kernels[name, xp] = found
+    return found
 
 
 def plugins() -> list[PluginInfo]:

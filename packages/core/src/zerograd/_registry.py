@@ -64,6 +64,7 @@ class OpRegistry:
     def __init__(self, plugin_name: str) -> None:
         self.plugin_name = plugin_name
         self.ops: list[OpInfo] = []
+        self.kernels: dict[tuple[str, str], Callable[..., Any]] = {}
 
     def add(
         self,
@@ -133,6 +134,36 @@ class OpRegistry:
                 info, properties=properties, domain=domain, example_args=example_args
             )
         )
+
+    def add_kernel(self, name: str, backend: str, kernel: Callable[..., Any]) -> None:
+        """Register `kernel` as the kernel `name` for arrays of `backend`.
+
+        A kernel is what an op calls where the array API standard has no
+        function for the work (zerograd-tensor's "scatter_add", for the gradient
+        of x[key] with arrays in key); the op asks for it by name with
+        `zerograd.extend.kernel(name, *arrays)`, which finds the kernel
+        registered for those arrays' backend, and documents the arguments it
+        passes. `backend` is the array library by its module's name: "numpy",
+        "torch", "cupy", "dask", "array_api_strict", ... One kernel of a name per
+        backend: a second plugin registering the same is an error.
+        """
+        where = f"plugin {self.plugin_name!r}"
+        for what, value in (("kernel name", name), ("backend", backend)):
+            if not (isinstance(value, str) and value.isidentifier()):
+                raise PluginError(
+                    f"{where} registers a kernel with the {what} {value!r}: it must"
+                    f" be an identifier, e.g. add_kernel('scatter_add', 'torch', fn)"
+                )
+        if not callable(kernel):
+            raise PluginError(
+                f"{where} registers the kernel {name!r} for {backend} as"
+                f" {kernel!r:.60}, which is not callable; register a function"
+            )
+        if (name, backend) in self.kernels:
+            raise PluginError(
+                f"{where} registers the kernel {name!r} for {backend} twice"
+            )
+        self.kernels[name, backend] = kernel
 
 
 def _is_attribute_name(name: object) -> bool:

@@ -16,8 +16,12 @@
 `zerograd` itself speaks to the users of the ops.
 """
 
+from zerograd._backends import backend_key
+from zerograd._backends import backend_name
 from zerograd._backends import device
+from zerograd._backends import is_array
 from zerograd._backends import namespace
+from zerograd._backends import to_numpy
 from zerograd._core import FirstOrderOnlyError
 from zerograd._core import Function
 from zerograd._core import Variable
@@ -28,6 +32,7 @@ from zerograd._core import using_config
 from zerograd._plugins import OpNotFoundError
 from zerograd._plugins import hookimpl
 from zerograd._plugins import hookspec
+from zerograd._plugins import kernel
 from zerograd._plugins import op_info
 from zerograd._plugins import plugin_hooks
 from zerograd._plugins import register_plugin
@@ -46,13 +51,18 @@ __all__ = [
     "Variable",
     "as_array",
     "as_variable",
+    "backend_key",
+    "backend_name",
     "device",
     "hookimpl",
     "hookspec",
+    "is_array",
+    "kernel",
     "namespace",
     "op_info",
     "plugin_hooks",
     "register_plugin",
+    "to_numpy",
     "unbroadcast",
     "unregister_plugin",
     "using_config",

@@ -8,15 +8,18 @@ average pooling. Each op states its derivative once, as a rule `vjp` on the
 namespace xp (numpy at first order, zerograd.ops at higher orders); where a
 derivative is itself one of this module's ops (conv2d's is deconv2d, im2col's
 col2im), the rule calls that op's class, so that every op here is
-differentiable to any order. Forward works on numpy arrays: most of these ops
-need arrays anyway, and dropout and batch_norm have side effects (a mask from
-numpy's random generator, running averages updated in place), so their forward
-must run exactly once. Labels and targets (t) are constants: they get no
-gradient. The hook at the bottom registers the ops.
+differentiable to any order. Forward computes with the namespace of its
+inputs' backend (numpy, or another of the array API standard: the same code);
+dropout and batch_norm have side effects (a mask from numpy's random
+generator, running averages updated in place), so their forward must run
+exactly once. Labels and targets (t) are constants: they get no gradient, and
+go to the backend of the scores they are compared with. The hook at the bottom
+registers the ops.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -26,7 +29,12 @@ import zerograd
 from zerograd.extend import Function
 from zerograd.extend import Variable
 from zerograd.extend import as_variable
+from zerograd.extend import backend_key
+from zerograd.extend import device
 from zerograd.extend import hookimpl
+from zerograd.extend import is_array
+from zerograd.extend import namespace
+from zerograd.extend import to_numpy
 
 # --- softmax, log_softmax, logsumexp -----------------------------------------
 
@@ -71,29 +79,34 @@ class LogSumExp(Function):
 
     def forward(self, x):
         y = _logsumexp_array(x, self.axis)
-        return y if self.keepdims else np.squeeze(y, axis=self.axis)
+        if self.keepdims:
+            return y
+        axis = tuple(range(y.ndim)) if self.axis is None else self.axis
+        return namespace(y).squeeze(y, axis=axis)
 
     def vjp(self, xp, x, gy):
         if not self.keepdims:
             gy = xp.reshape(gy, _kept_shape(x.shape, self.axis))
-        return gy * _softmax(xp, x, self.axis)
+        return gy * _softmax(x, self.axis)
 
 
 def _softmax_array(x, axis):
-    y = np.exp(x - x.max(axis=axis, keepdims=True))
-    y /= y.sum(axis=axis, keepdims=True)
+    xp = namespace(x)
+    y = xp.exp(x - xp.max(x, axis=axis, keepdims=True))
+    y /= xp.sum(y, axis=axis, keepdims=True)
     return y
 
 
 def _logsumexp_array(x, axis):
     # Shifted by the maximum, so that exp cannot overflow; keeps the axes.
-    m = x.max(axis=axis, keepdims=True)
-    return m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+    xp = namespace(x)
+    m = xp.max(x, axis=axis, keepdims=True)
+    return m + xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
 
 
-def _softmax(xp, x, axis):
+def _softmax(x, axis):
     # The softmax a rule needs: on arrays at first order, the op at higher ones.
-    return _softmax_array(x, axis) if xp is np else Softmax(axis)(x)
+    return Softmax(axis)(x) if isinstance(x, Variable) else _softmax_array(x, axis)
 
 
 def _kept_shape(shape, axis):
@@ -129,7 +142,7 @@ class Linear(Function):
     (summed back to b's shape by the backward loop)."""
 
     def forward(self, x, W, b):
-        y = np.matmul(x, W)
+        y = namespace(x, W).matmul(x, W)
         return y if b is None else y + b
 
     def vjp(self, xp, x, W, b, gy):
@@ -169,7 +182,7 @@ class MeanSquaredError(Function):
 
     def forward(self, x0, x1):
         diff = x0 - x1
-        return (diff * diff).sum() / _batch_size(diff)
+        return namespace(diff).sum(diff * diff) / _batch_size(diff)
 
     def vjp(self, xp, x0, x1, gy):
         diff = x0 - x1
@@ -178,7 +191,7 @@ class MeanSquaredError(Function):
 
 
 def _batch_size(x):
-    return len(x) if x.ndim else 1
+    return x.shape[0] if x.ndim else 1
 
 
 def mean_squared_error(x0: Any, x1: Any) -> Variable:
@@ -194,20 +207,32 @@ class SoftmaxCrossEntropy(Function):
     onehot(t)) gy / N; the labels get no gradient."""
 
     def forward(self, x, t):
-        N = len(x)
-        self.t = t.ravel()
+        N = x.shape[0]
+        xp = namespace(x, t)
+        self.t = t = xp.reshape(t, (N,))
         log_p = x - _logsumexp_array(x, 1)
         self.log_p = log_p  # softmax(x) = exp(log_p), for the first order
-        return -log_p[np.arange(N), self.t].sum() / N
+        if xp is np:  # each label's log_p picked: DeZero's sum, bit for bit
+            return -log_p[np.arange(N), t].sum() / N
+        return -xp.sum(xp.where(_onehot(t, x.shape[1]), log_p, 0.0)) / N
 
     def vjp(self, xp, x, t, gy):
         N, C = x.shape
-        if xp is np:  # first order: softmax from forward, the labels' 1 taken off
-            gx = np.exp(self.log_p)  # in place (W7: 5 % of a training step)
-            gx[np.arange(N), self.t] -= 1
+        if not isinstance(x, Variable):  # first order: softmax from forward
+            gx = xp.exp(self.log_p)
+            if xp is np:  # the labels' 1 taken off in place (W7: 5 % of a step)
+                gx[np.arange(N), self.t] -= 1
+            else:
+                gx = gx - xp.astype(_onehot(self.t, C), gx.dtype)
             return gx * (gy / N), None
-        onehot = np.eye(C, dtype=x.dtype)[self.t]
-        return (_softmax(xp, x, 1) - onehot) * (gy / N), None
+        onehot = namespace(self.t).astype(_onehot(self.t, C), x.dtype)
+        return (_softmax(x, 1) - onehot) * (gy / N), None
+
+
+def _onehot(t, classes):
+    # (N, classes) booleans, true at each row's label t[i].
+    xp = namespace(t)
+    return xp.expand_dims(t, axis=1) == xp.arange(classes, device=device(t))
 
 
 def softmax_cross_entropy(x: Any, t: Any) -> Variable:
@@ -221,11 +246,11 @@ def softmax_cross_entropy(x: Any, t: Any) -> Variable:
             f"softmax_cross_entropy takes scores x of shape (batch, classes), but x"
             f" has shape {x_shape}"
         )
-    t = _labels("softmax_cross_entropy", t, x_shape[1])
-    if t.size != x_shape[0]:
+    t = _labels("softmax_cross_entropy", t, x_shape[1], x)
+    if math.prod(t.shape) != x_shape[0]:
         raise ValueError(
             f"softmax_cross_entropy takes one label per row of x: x has"
-            f" {x_shape[0]} rows, t has shape {t.shape}; give t of shape"
+            f" {x_shape[0]} rows, t has shape {tuple(t.shape)}; give t of shape"
             f" ({x_shape[0]},)"
         )
     return SoftmaxCrossEntropy()(x, t)
@@ -237,13 +262,14 @@ class SigmoidCrossEntropy(Function):
     gx = (sigmoid(x) - t) gy / len(x); the targets get no gradient."""
 
     def forward(self, x, t):
-        self.t = t = t.astype(x.dtype)  # int labels must not widen float32 x
-        loss = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
-        return loss.sum() / len(x)
+        xp = namespace(x, t)
+        self.t = t = xp.astype(t, x.dtype)  # int labels must not widen float32 x
+        loss = xp.maximum(x, 0.0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+        return xp.sum(loss) / x.shape[0]
 
     def vjp(self, xp, x, t, gy):
         sigmoid = xp.tanh(x * 0.5) * 0.5 + 0.5  # DeZero's sigmoid: no overflow
-        return (sigmoid - self.t) * (gy / len(x)), None
+        return (sigmoid - self.t) * (gy / x.shape[0]), None
 
 
 def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
@@ -251,8 +277,7 @@ def sigmoid_cross_entropy(x: Any, t: Any) -> Variable:
     and divided by the batch size len(x), as DeZero's; x are scores (logits).
     t of x's shape (or x's size: reshaped to it, as DeZero does) is a constant
     and gets no gradient. Stable for large |x|, where DeZero's clips."""
-    x_shape = _shape(x)
-    t = _targets("sigmoid_cross_entropy", "x", t, x_shape)
+    t = _targets("sigmoid_cross_entropy", "x", t, x)
     return SigmoidCrossEntropy()(x, t)
 
 
@@ -266,18 +291,23 @@ class BinaryCrossEntropy(Function):
     the clip, 0 outside; the targets get no gradient."""
 
     def forward(self, p, t):
-        self.t = t = t.astype(p.dtype)
-        pc = np.clip(p, _P_LOW, _P_HIGH)
-        return -(t * np.log(pc) + (1 - t) * np.log(1 - pc)).sum() / len(p)
+        xp = namespace(p, t)
+        self.t = t = xp.astype(t, p.dtype)
+        pc = xp.clip(p, _P_LOW, _P_HIGH)
+        return -xp.sum(t * xp.log(pc) + (1 - t) * xp.log(1 - pc)) / p.shape[0]
 
     def vjp(self, xp, p, t, gy):
         data = p.data if isinstance(p, Variable) else p
+        on = namespace(data)  # the arrays' namespace, at every order
         inside = (data >= _P_LOW) & (data <= _P_HIGH)
         # p where it is inside the clip, the bound (a constant) outside, where
         # the mask zeroes the gradient: no division by 0 at p = 0 or 1.
-        pc = p * inside + np.where(inside, 0, np.clip(data, _P_LOW, _P_HIGH))
-        t = self.t
-        return ((1 - t) / (1 - pc) - t / pc) * inside * (gy / len(p)), None
+        mask = on.astype(inside, data.dtype)
+        pc = p * mask + on.where(inside, 0.0, on.clip(data, _P_LOW, _P_HIGH))
+        # A Variable t beside a Variable pc at higher orders: the standard's
+        # arrays do not defer `array / Variable` to the Variable.
+        t = as_variable(self.t) if isinstance(pc, Variable) else self.t
+        return ((1 - t) / (1 - pc) - t / pc) * mask * (gy / p.shape[0]), None
 
 
 def binary_cross_entropy(p: Any, t: Any) -> Variable:
@@ -286,57 +316,89 @@ def binary_cross_entropy(p: Any, t: Any) -> Variable:
     [1e-15, 0.999] (its gradient is 0 outside). t of p's shape (or p's size:
     reshaped to it) is a constant and gets no gradient. For scores (logits),
     sigmoid_cross_entropy is stabler."""
-    p_shape = _shape(p)
-    t = _targets("binary_cross_entropy", "p", t, p_shape)
+    t = _targets("binary_cross_entropy", "p", t, p)
     return BinaryCrossEntropy()(p, t)
 
 
-def _targets(name, x_name, t, shape):
-    t = np.asarray(t.data if isinstance(t, Variable) else t)
+def _targets(name, x_name, t, x):
+    shape = _shape(x)
+    t = _constant(t, x)
     if not shape:
         raise ValueError(f"{name} takes a batch: {x_name} must have at least 1 axis")
-    if t.dtype.kind not in "biuf":
+    xp = namespace(t)
+    if not _has_kind(t, ("bool", "integral", "real floating")):
         raise TypeError(f"{name}'s targets t must be numbers in [0, 1], not {t.dtype}")
     if t.shape != shape:
-        if t.size != int(np.prod(shape)):
+        if math.prod(t.shape) != math.prod(shape):
             raise ValueError(
                 f"{name} takes targets t of {x_name}'s shape {shape}, but t has"
-                f" shape {t.shape}"
+                f" shape {tuple(t.shape)}"
             )
-        t = t.reshape(shape)  # as DeZero: t of (N,) for x of (N, 1)
+        t = xp.reshape(t, shape)  # as DeZero: t of (N,) for x of (N, 1)
     return t
 
 
-def _labels(name, t, classes):
-    t = np.asarray(t.data if isinstance(t, Variable) else t)
-    if t.dtype.kind not in "iu":
+def _labels(name, t, classes, like):
+    # Checked where they are (a Dask array of labels is computed for it, numpy
+    # labels are not moved first), then taken to the backend of `like`.
+    t = _array(t)
+    if not _has_kind(t, "integral"):
         raise TypeError(
             f"{name} takes integer class labels t, but t has dtype {t.dtype}; give"
             f" t as an integer array, e.g. t.astype(int)"
         )
+    xp = namespace(t)
     bad = (t < 0) | (t >= classes)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
+    if bool(xp.any(bad)):  # computed (Dask): the labels must be known to be valid
+        host = to_numpy(t)
+        where = tuple(int(i) for i in np.argwhere(to_numpy(bad))[0])
         raise ValueError(
             f"{name}'s labels must lie in [0, {classes}) for {classes} classes, but"
-            f" t{list(where)} is {t[where]}"
+            f" t{list(where)} is {host[where]}"
         )
-    return t
+    return _constant(t, like)
+
+
+def _constant(value, like):
+    """A constant (an array, list or number; a Variable's data) as an array of
+    the backend and device of `like`'s data: labels and targets go where the
+    scores they are compared with are."""
+    value = value.data if isinstance(value, Variable) else value
+    like = _array(like)
+    xp = namespace(like)
+    if xp is np:
+        return np.asarray(value)
+    if is_array(value) and namespace(value) is xp:
+        return value
+    host = to_numpy(value) if is_array(value) else value  # numpy's, or a list
+    return xp.asarray(host, device=device(like))
+
+
+def _array(value):
+    # The array of a Variable, an array itself, else numpy's array of it.
+    if isinstance(value, Variable):
+        return value.data
+    return value if is_array(value) else np.asarray(value)
+
+
+def _has_kind(array, kinds):
+    return namespace(array).isdtype(array.dtype, kinds)
 
 
 def accuracy(y: Any, t: Any) -> Variable:
     """The fraction of rows of y whose largest score is at the label t: a 0-d
     float64 Variable with no graph, as DeZero's. Not differentiable (argmax is
     constant almost everywhere): nothing flows back from it."""
-    y = np.asarray(y.data if isinstance(y, Variable) else y)
-    t = np.asarray(t.data if isinstance(t, Variable) else t)
-    if y.ndim < 2 or t.size != y.shape[0] * int(np.prod(y.shape[2:])):
+    y = _array(y)
+    t = _constant(t, y)
+    if y.ndim < 2 or math.prod(t.shape) != y.shape[0] * math.prod(y.shape[2:]):
         raise ValueError(
             f"accuracy takes scores y of shape (batch, classes) and one label per"
-            f" row, but y has shape {y.shape} and t {t.shape}"
+            f" row, but y has shape {tuple(y.shape)} and t {tuple(t.shape)}"
         )
-    predicted = y.argmax(axis=1).reshape(t.shape)
-    return Variable(np.asarray((predicted == t).mean()))
+    xp = namespace(y)
+    predicted = xp.reshape(xp.argmax(y, axis=1), t.shape)
+    return Variable(xp.asarray(xp.mean(xp.astype(predicted == t, xp.float64))))
 
 
 # --- dropout, batch normalization, embedding ---------------------------------
@@ -344,8 +406,8 @@ def accuracy(y: Any, t: Any) -> Variable:
 
 class Dropout(Function):
     """x * mask / (1 - dropout_ratio), the mask drawn from numpy's global
-    random generator as DeZero draws it (np.random.rand(*x.shape) > ratio):
-    gx = gy * mask / (1 - dropout_ratio)."""
+    random generator as DeZero draws it (np.random.rand(*x.shape) > ratio),
+    then put on x's backend and device: gx = gy * mask / (1 - dropout_ratio)."""
 
     reads = "nothing"
 
@@ -353,9 +415,11 @@ class Dropout(Function):
         self.dropout_ratio = dropout_ratio
 
     def forward(self, x):
-        self.mask = np.random.rand(*x.shape) > self.dropout_ratio
-        dtype = x.dtype if x.dtype.kind == "f" else np.float64
-        self.scale = np.array(1.0 - self.dropout_ratio, dtype=dtype)
+        xp = namespace(x)
+        dtype = x.dtype if _has_kind(x, "real floating") else xp.float64
+        kept = np.random.rand(*x.shape) > self.dropout_ratio
+        self.mask = xp.asarray(kept, dtype=dtype, device=device(x))  # ones, zeros
+        self.scale = 1.0 - self.dropout_ratio
         return x * self.mask / self.scale
 
     def vjp(self, xp, gy):
@@ -390,13 +454,14 @@ class BatchNorm(Function):
         self.eps = eps
 
     def forward(self, x, gamma, beta):
-        axes, shape = _channel_axes(x.ndim, gamma.size)
+        axes, shape = _channel_axes(x.ndim, gamma.shape[0])
         self.train = zerograd.Config.train
+        xp = namespace(x, gamma, beta)
         if self.train:
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)
+            mean = xp.mean(x, axis=axes)
+            var = xp.var(x, axis=axes)
             # DeZero's update, with its unbiased variance.
-            m = x.size // gamma.size
+            m = math.prod(x.shape) // gamma.shape[0]
             s = m - 1.0 if m - 1.0 > 1.0 else 1.0
             adjust = m / s
             self.avg_mean *= self.decay
@@ -406,19 +471,18 @@ class BatchNorm(Function):
         else:
             # Copies in x's dtype: a later update of the running averages must
             # not change this node's derivative, nor float64 ones widen float32.
-            mean = self.mean = self.avg_mean.astype(x.dtype)
-            var = self.avg_var.astype(x.dtype)
-        inv_std = 1 / np.sqrt(var + self.eps)
-        self.inv_std = inv_std
-        xc = (x - mean.reshape(shape)) * inv_std.reshape(shape)
-        return gamma.reshape(shape) * xc + beta.reshape(shape)
+            mean = self.mean = xp.astype(self.avg_mean, x.dtype)
+            var = xp.astype(self.avg_var, x.dtype)
+        self.inv_std = inv_std = xp.reshape(1 / xp.sqrt(var + self.eps), shape)
+        xc = (x - xp.reshape(mean, shape)) * inv_std
+        return xp.reshape(gamma, shape) * xc + xp.reshape(beta, shape)
 
     def vjp(self, xp, x, gamma, beta, gy):
-        axes, shape = _channel_axes(x.ndim, gamma.size)
+        axes, shape = _channel_axes(x.ndim, gamma.shape[0])
         g = xp.reshape(gamma, shape)
         gbeta = xp.sum(gy, axis=axes, keepdims=True)
         if self.train:
-            m = x.size // gamma.size
+            m = math.prod(x.shape) // gamma.shape[0]
             xc = x - xp.sum(x, axis=axes, keepdims=True) / m
             var = xp.sum(xc * xc, axis=axes, keepdims=True) / m
             inv_std = 1 / xp.sqrt(var + self.eps)
@@ -426,8 +490,8 @@ class BatchNorm(Function):
             ggamma = xp.sum(gy * x_hat, axis=axes, keepdims=True)
             gx = g * inv_std * (gy - (gbeta + x_hat * ggamma) / m)
         else:  # an affine map of x: the running averages are constants
-            inv_std = self.inv_std.reshape(shape)
-            x_hat = (x - self.mean.reshape(shape)) * inv_std
+            inv_std = self.inv_std
+            x_hat = (x - namespace(self.mean).reshape(self.mean, shape)) * inv_std
             ggamma = xp.sum(gy * x_hat, axis=axes, keepdims=True)
             gx = gy * (g * inv_std)
         return gx, xp.reshape(ggamma, gamma.shape), xp.reshape(gbeta, beta.shape)
@@ -471,12 +535,20 @@ def batch_norm(
                 f" {x_shape} it has one value per channel: shape ({channels},)"
             )
     averages = {}
+    xp = namespace(_array(x))
     for name, value in (("mean", mean), ("var", var)):
         array = value.data if isinstance(value, Variable) else value
-        if not (isinstance(array, np.ndarray) and array.dtype.kind == "f"):
+        if not (is_array(array) and _has_kind(array, "real floating")):
             raise TypeError(
                 f"batch_norm's running {name} is updated in place: give a float"
-                f" numpy array of shape ({channels},), not {type(array).__name__}"
+                f" array of shape ({channels},), not {type(array).__name__}"
+            )
+        if namespace(array) is not xp or backend_key(xp) == "dask":
+            raise TypeError(
+                f"batch_norm's running {name} is updated in place: it must be an"
+                f" array of x's backend ({backend_key(xp)}), which can be written"
+                f" to, not {backend_key(namespace(array))}"
+                + ("; Dask arrays cannot" if backend_key(xp) == "dask" else "")
             )
         if array.shape != (channels,):
             raise ValueError(
@@ -495,7 +567,7 @@ def embed_id(x: Any, W: Any) -> Variable:
     W_shape = _shape(W)
     if not W_shape:
         raise ValueError("embed_id takes a table W of shape (vocabulary, ...)")
-    ids = _labels("embed_id", x, W_shape[0])
+    ids = _labels("embed_id", x, W_shape[0], W)
     return zerograd.ops.get_item(W, ids)
 
 
@@ -574,35 +646,44 @@ def _deconv_outsize(size, kernel, stride, pad):
 
 
 def _im2col_array(x, kernel_size, stride, pad, to_matrix, fill=0):
+    xp = namespace(x)
     N, C, H, W = x.shape
     (KH, KW), (SH, SW), (PH, PW) = kernel_size, stride, pad
     OH = _conv_outsize(H, KH, SH, PH)
     OW = _conv_outsize(W, KW, SW, PW)
     # Padded by stride - 1 more at the end, so that every slice below has OH
     # (OW) elements; those extra rows are never read.
-    img = np.pad(
-        x, ((0, 0), (0, 0), (PH, PH + SH - 1), (PW, PW + SW - 1)), constant_values=fill
-    )
-    col = np.empty((N, C, KH, KW, OH, OW), dtype=x.dtype)
-    for j in range(KH):
-        for i in range(KW):
-            col[:, :, j, i] = img[:, :, j : j + SH * OH : SH, i : i + SW * OW : SW]
+    padded = (N, C, H + 2 * PH + SH - 1, W + 2 * PW + SW - 1)
+    img = x
+    if padded != tuple(x.shape):
+        img = xp.full(padded, fill, dtype=x.dtype, device=device(x))
+        img[:, :, PH : PH + H, PW : PW + W] = x
+    patches = [
+        img[:, :, j : j + SH * OH : SH, i : i + SW * OW : SW]
+        for j in range(KH)
+        for i in range(KW)
+    ]
+    col = xp.reshape(xp.stack(patches, axis=2), (N, C, KH, KW, OH, OW))
     if to_matrix:
-        col = col.transpose((0, 4, 5, 1, 2, 3)).reshape((N * OH * OW, -1))
+        col = xp.reshape(xp.permute_dims(col, (0, 4, 5, 1, 2, 3)), (N * OH * OW, -1))
     return col
 
 
 def _col2im_array(col, input_shape, kernel_size, stride, pad, to_matrix):
+    xp = namespace(col)
     N, C, H, W = input_shape
     (KH, KW), (SH, SW), (PH, PW) = kernel_size, stride, pad
     OH = _conv_outsize(H, KH, SH, PH)
     OW = _conv_outsize(W, KW, SW, PW)
     if to_matrix:
-        col = col.reshape(N, OH, OW, C, KH, KW).transpose(0, 3, 4, 5, 1, 2)
-    img = np.zeros((N, C, H + 2 * PH + SH - 1, W + 2 * PW + SW - 1), dtype=col.dtype)
+        col = xp.reshape(col, (N, OH, OW, C, KH, KW))
+        col = xp.permute_dims(col, (0, 3, 4, 5, 1, 2))
+    padded = (N, C, H + 2 * PH + SH - 1, W + 2 * PW + SW - 1)
+    img = xp.zeros(padded, dtype=col.dtype, device=device(col))
     for j in range(KH):
         for i in range(KW):
-            img[:, :, j : j + SH * OH : SH, i : i + SW * OW : SW] += col[:, :, j, i]
+            patch = col[:, :, j, i, ...]  # full indices, as the standard has them
+            img[:, :, j : j + SH * OH : SH, i : i + SW * OW : SW] += patch
     return img[:, :, PH : H + PH, PW : W + PW]
 
 
@@ -687,11 +768,12 @@ class Conv2d(Function):
         self.pad = _pair("pad", pad)
 
     def forward(self, x, W, b):
+        xp = namespace(x, W, b)
         col = _im2col_array(x, W.shape[2:], self.stride, self.pad, to_matrix=False)
-        y = np.tensordot(col, W, ((1, 2, 3), (1, 2, 3)))  # (N, OH, OW, OC)
+        y = xp.tensordot(col, W, axes=((1, 2, 3), (1, 2, 3)))  # (N, OH, OW, OC)
         if b is not None:
             y = y + b
-        return np.moveaxis(y, 3, 1)
+        return xp.moveaxis(y, 3, 1)
 
     def vjp(self, xp, x, W, b, gy):
         gx = Deconv2d(self.stride, self.pad, x.shape[2:])(gy, W, None)
@@ -715,11 +797,13 @@ class Deconv2d(Function):
         out_h, out_w = self.outsize or _deconv_outsizes(
             (H, W_), (KH, KW), self.stride, self.pad
         )
-        gcol = np.moveaxis(np.tensordot(W, x, (0, 1)), 3, 0)  # (N, OC, KH, KW, H, W)
+        xp = namespace(x, W, b)
+        gcol = xp.tensordot(W, x, axes=((0,), (1,)))  # (OC, KH, KW, N, H, W)
+        gcol = xp.moveaxis(gcol, 3, 0)
         y = _col2im_array(
             gcol, (N, OC, out_h, out_w), (KH, KW), self.stride, self.pad, False
         )
-        return y if b is None else y + b.reshape((1, b.size, 1, 1))
+        return y if b is None else y + xp.reshape(b, (1, OC, 1, 1))
 
     def vjp(self, xp, x, W, b, gy):
         gx = Conv2d(self.stride, self.pad)(gy, W, None)
@@ -739,7 +823,7 @@ class Conv2dGradW(Function):
 
     def forward(self, x, gy):
         col = _im2col_array(x, self.kernel_size, self.stride, self.pad, False)
-        return np.tensordot(gy, col, ((0, 2, 3), (0, 4, 5)))
+        return namespace(gy, col).tensordot(gy, col, axes=((0, 2, 3), (0, 4, 5)))
 
     def vjp(self, xp, x, gy, ggW):
         gx = Deconv2d(self.stride, self.pad, x.shape[2:])(gy, ggW, None)
@@ -834,13 +918,14 @@ class Pooling(Function):
     def forward(self, x):
         # Padded with -inf, not 0, so that padding is never a window's maximum
         # (PyTorch's and Chainer's rule; DeZero's pads max pooling with zeros).
-        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        xp = namespace(x)
+        fill = -xp.inf if _has_kind(x, "real floating") else xp.iinfo(x.dtype).min
         col = _im2col_array(x, self.kernel_size, self.stride, self.pad, False, fill)
         N, C, KH, KW, OH, OW = col.shape
-        col = col.reshape(N, C, KH * KW, OH, OW)
+        col = xp.reshape(col, (N, C, KH * KW, OH, OW))
         self.input_shape = x.shape
-        self.indexes = col.argmax(axis=2)
-        return col.max(axis=2)
+        self.indexes = xp.argmax(col, axis=2)
+        return xp.max(col, axis=2)
 
     def vjp(self, xp, gy):
         return PoolingGrad(_PoolingSettings(self))(gy)
@@ -857,11 +942,12 @@ class PoolingGrad(Function):
 
     def forward(self, gy):
         p = self.pooling
+        xp = namespace(gy)
         N, C, OH, OW = gy.shape
         KH, KW = p.kernel_size
-        gcol = np.zeros((N, C, KH * KW, OH, OW), dtype=gy.dtype)
-        np.put_along_axis(gcol, p.indexes[:, :, None], gy[:, :, None], axis=2)
-        gcol = gcol.reshape(N, C, KH, KW, OH, OW)
+        # gy at each window's maximum, zeros elsewhere: (N, C, KH*KW, OH, OW).
+        gcol = xp.where(_at_maxima(p), xp.expand_dims(gy, axis=2), 0.0)
+        gcol = xp.reshape(gcol, (N, C, KH, KW, OH, OW))
         return _col2im_array(gcol, p.input_shape, p.kernel_size, p.stride, p.pad, False)
 
     def vjp(self, xp, ggx):
@@ -879,13 +965,24 @@ class PoolingWithIndexes(Function):
 
     def forward(self, x):
         p = self.pooling
+        xp = namespace(x)
         col = _im2col_array(x, p.kernel_size, p.stride, p.pad, False)
         N, C, KH, KW, OH, OW = col.shape
-        col = col.reshape(N, C, KH * KW, OH, OW)
-        return np.take_along_axis(col, p.indexes[:, :, None], axis=2)[:, :, 0]
+        col = xp.reshape(col, (N, C, KH * KW, OH, OW))
+        # Each window's value at its maximum: the one term of the sum not 0.
+        return xp.sum(xp.where(_at_maxima(p), col, 0.0), axis=2)
 
     def vjp(self, xp, gy):
         return PoolingGrad(self.pooling)(gy)
+
+
+def _at_maxima(pooling):
+    # (N, C, KH*KW, OH, OW) booleans: true where each window had its maximum.
+    indexes = pooling.indexes
+    xp = namespace(indexes)
+    K = pooling.kernel_size[0] * pooling.kernel_size[1]
+    where = xp.reshape(xp.arange(K, device=device(indexes)), (1, 1, K, 1, 1))
+    return xp.expand_dims(indexes, axis=2) == where
 
 
 class _PoolingSettings:
@@ -913,7 +1010,7 @@ class AveragePooling(Function):
     def forward(self, x):
         self.input_shape = x.shape
         col = _im2col_array(x, self.kernel_size, self.stride, self.pad, False)
-        return col.mean(axis=(2, 3))
+        return namespace(col).mean(col, axis=(2, 3))
 
     def vjp(self, xp, gy):
         N, C, OH, OW = gy.shape
@@ -962,7 +1059,7 @@ def average_pooling(
 
 
 def _shape(value: Any) -> tuple[int, ...]:
-    if isinstance(value, (Variable, np.ndarray)):
+    if isinstance(value, Variable) or is_array(value):
         return tuple(value.shape)
     return np.shape(value)
 

@@ -8,7 +8,9 @@ their attribute paths ("l1/W").
 
 Weights are drawn as DeZero draws them, from numpy's global generator and in
 the same order (at construction, or at the first call for a size left to the
-input), so that `np.random.seed(s)` gives DeZero's initial weights.
+input), so that `np.random.seed(s)` gives DeZero's initial weights. They live
+on numpy until `layer.to(xp)` moves them to another array backend (CuPy,
+PyTorch, ...); those made at the first call go to the input's backend.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ import numpy as np
 
 import zerograd
 from zerograd import Variable
+from zerograd.extend import device as device_of
+from zerograd.extend import namespace
+from zerograd.extend import to_numpy
 from zerograd_nn.functions import _pair
 
 __all__ = [
@@ -144,6 +149,29 @@ class Layer:
         for param in self.params():
             param.cleargrad()
 
+    def to(self, xp: Any, device: Any = None) -> Layer:
+        """Move every parameter's data to the array namespace `xp`, on
+        `device` (its default if None), as DeZero's to_gpu and to_cpu: numpy
+        (`model.to(np)`) is the host; `cupy`, `torch` (`model.to(torch,
+        "cuda")`) or any namespace of the array API standard another backend.
+        Gradients are cleared: the next backward makes them where the data is.
+        Parameters not made yet (a Linear without in_size) are made at the
+        first call, on the input's backend. Returns the layer."""
+        if not callable(getattr(xp, "asarray", None)):
+            raise TypeError(
+                f"Layer.to takes an array namespace (numpy, cupy, torch,"
+                f" array_api_strict...), not {xp!r:.60}"
+            )
+        params = [p for p in self.params() if p.data is not None]
+        if xp is np:
+            moved = [to_numpy(p.data) for p in params]
+        else:
+            moved = [xp.asarray(p.data, device=device) for p in params]
+        for param, data in zip(params, moved, strict=True):
+            param.data = data  # once every one has moved: nothing half-done
+            param.cleargrad()
+        return self
+
     # --- Weights files -------------------------------------------------------
 
     def save_weights(self, path: str | os.PathLike[str]) -> None:
@@ -157,7 +185,7 @@ class Layer:
                     f" {name!r} has no data yet (a Linear without in_size makes its"
                     f" W at its first call); call the model on an input first"
                 )
-            arrays[name] = param.data
+            arrays[name] = to_numpy(param.data)  # the host's copy (a GPU's...)
         target = os.fspath(path)
         if not target.endswith(".npz"):
             target += ".npz"  # as np.savez names it
@@ -208,9 +236,21 @@ class Layer:
         # Everything fits: only now is anything assigned.
         for name, param in params.items():
             array = arrays[name]
-            if param.data is not None and array.dtype != param.data.dtype:
-                array = array.astype(param.data.dtype)
+            if param.data is not None:  # the parameter's dtype and backend
+                array = _placed(array.astype(to_numpy(param.data).dtype), param.data)
             param.data = array
+
+
+def _data(value: Any) -> Any:
+    return value.data if isinstance(value, Variable) else value
+
+
+def _placed(array: np.ndarray, like: Any) -> Any:
+    # A numpy array on the backend and device of `like` (an array or a
+    # Variable): weights drawn by numpy, for an input of another backend.
+    like = _data(like)
+    xp = namespace(like)
+    return array if xp is np else xp.asarray(array, device=device_of(like))
 
 
 # --- Layers ------------------------------------------------------------------
@@ -241,19 +281,20 @@ class Linear(Layer):
             self._init_W()
         self.b = None if nobias else Parameter(np.zeros(out_size, dtype), name="b")
 
-    def _init_W(self) -> None:
+    def _init_W(self, like: Any = None) -> None:
         in_size, out_size = self.in_size, self.out_size
         assert in_size is not None
         W_data = np.random.randn(in_size, out_size).astype(self.dtype)
         # DeZero's expression, then its dtype: under numpy 2 (NEP 50) the float64
         # scalar np.sqrt(1 / I) makes DeZero's W float64; here W has `dtype`,
         # DeZero's values rounded once (bit for bit DeZero's for float64).
-        self.W.data = (W_data * np.sqrt(1 / in_size)).astype(self.dtype)
+        W_data = (W_data * np.sqrt(1 / in_size)).astype(self.dtype)
+        self.W.data = W_data if like is None else _placed(W_data, like)
 
     def forward(self, x: Any) -> Variable:
         if self.W.data is None:
             self.in_size = x.shape[1]
-            self._init_W()
+            self._init_W(x)
         return zerograd.ops.linear(x, self.W, self.b)
 
 
@@ -306,25 +347,27 @@ class _ConvBase(Layer):
     def _W_shape(self, C: int, OC: int, KH: int, KW: int) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def _init_W(self) -> None:
+    def _init_W(self, like: Any = None) -> None:
         C, OC = self.in_channels, self.out_channels
         assert C is not None
         KH, KW = _pair("kernel_size", self.kernel_size)
         scale = np.sqrt(1 / (C * KH * KW))
         W_data = np.random.randn(*self._W_shape(C, OC, KH, KW)).astype(self.dtype)
         # As Linear: DeZero's values (float64 under numpy 2), in `dtype`.
-        self.W.data = (W_data * scale).astype(self.dtype)
+        W_data = (W_data * scale).astype(self.dtype)
+        self.W.data = W_data if like is None else _placed(W_data, like)
 
     def _infer_in_channels(self, x: Any) -> None:
         if self.W.data is None:
-            shape = np.shape(x.data if isinstance(x, Variable) else x)
+            data = _data(x)
+            shape = tuple(data.shape) if hasattr(data, "shape") else np.shape(data)
             if len(shape) != 4:
                 raise ValueError(
                     f"{type(self).__name__} takes images of shape (N, C, H, W),"
                     f" but got shape {shape}"
                 )
             self.in_channels = shape[1]
-            self._init_W()
+            self._init_W(data)
 
 
 class Conv2d(_ConvBase):
@@ -513,22 +556,24 @@ class BatchNorm(Layer):
         self.beta = Parameter(None, name="beta")
 
     def _init_params(self, x: Any) -> None:
-        data = x.data if isinstance(x, Variable) else np.asarray(x)
-        if data.ndim not in (2, 4) or data.dtype.kind != "f":
+        data = _data(x)
+        xp = namespace(data) if hasattr(data, "shape") else np
+        data = xp.asarray(data)
+        if data.ndim not in (2, 4) or not xp.isdtype(data.dtype, "real floating"):
             raise ValueError(
                 f"BatchNorm takes float inputs of shape (N, C) or (N, C, H, W),"
-                f" but got {data.dtype} of shape {data.shape}"
+                f" but got {data.dtype} of shape {tuple(data.shape)}"
             )
-        D, dtype = data.shape[1], data.dtype
+        D, dtype, where = data.shape[1], data.dtype, device_of(data)
         # Each made only if missing: load_weights may have set some already.
         if self.avg_mean.data is None:
-            self.avg_mean.data = np.zeros(D, dtype)
+            self.avg_mean.data = xp.zeros(D, dtype=dtype, device=where)
         if self.avg_var.data is None:
-            self.avg_var.data = np.ones(D, dtype)
+            self.avg_var.data = xp.ones(D, dtype=dtype, device=where)
         if self.gamma.data is None:
-            self.gamma.data = np.ones(D, dtype)
+            self.gamma.data = xp.ones(D, dtype=dtype, device=where)
         if self.beta.data is None:
-            self.beta.data = np.zeros(D, dtype)
+            self.beta.data = xp.zeros(D, dtype=dtype, device=where)
 
     def forward(self, x: Any) -> Variable:
         if any(

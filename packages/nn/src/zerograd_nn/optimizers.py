@@ -25,6 +25,7 @@ import numpy as np
 from zerograd import GradientArray
 from zerograd import Variable
 from zerograd.extend import hookimpl
+from zerograd.extend import namespace
 from zerograd_nn.layers import Layer
 from zerograd_nn.layers import Parameter
 
@@ -51,11 +52,18 @@ def _grad(param: Variable) -> Any:
 
 def _set_grad(param: Variable, array: np.ndarray) -> None:
     # Out of place, in the gradient's dtype, as DeZero's in-place `+=` leaves it.
-    array = array.astype(_grad(param).dtype, copy=False)
+    xp = namespace(array)
+    array = xp.astype(array, _grad(param).dtype, copy=False)
     if isinstance(param.grad, Variable):
         param.grad.data = array
-    else:  # as backward stores it: W.grad.data is the array
+    elif xp is np:  # as backward stores it: W.grad.data is the array
         param.grad = array.view(GradientArray)
+    else:  # another backend's array, as backward stores it
+        param.grad = array
+
+
+def _zeros_like(array: Any) -> Any:
+    return namespace(array).zeros_like(array)
 
 
 # --- Optimizer ---------------------------------------------------------------
@@ -132,7 +140,8 @@ class ClipGrad:
     def __call__(self, params: list[Parameter]) -> None:
         squares: Any = 0
         for param in params:
-            squares += (_grad(param) ** 2).sum()
+            grad = _grad(param)
+            squares += namespace(grad).sum(grad**2)
         total_norm = math.sqrt(float(squares))
         rate = self.max_norm / (total_norm + 1e-6)
         if rate < 1:
@@ -187,7 +196,7 @@ class MomentumSGD(Optimizer):
 
     def update_one(self, param: Variable) -> None:
         if param not in self.vs:
-            self.vs[param] = np.zeros_like(param.data)
+            self.vs[param] = _zeros_like(param.data)
         v = self.vs[param]
         v *= self.momentum
         v -= self.lr * _grad(param)
@@ -205,13 +214,13 @@ class AdaGrad(Optimizer):
 
     def update_one(self, param: Variable) -> None:
         if param not in self.hs:
-            self.hs[param] = np.zeros_like(param.data)
+            self.hs[param] = _zeros_like(param.data)
         lr = self.lr
         eps = self.eps
         grad = _grad(param)
         h = self.hs[param]
         h += grad * grad
-        param.data -= lr * grad / (np.sqrt(h) + eps)
+        param.data -= lr * grad / (namespace(h).sqrt(h) + eps)
 
 
 class AdaDelta(Optimizer):
@@ -226,15 +235,15 @@ class AdaDelta(Optimizer):
 
     def update_one(self, param: Variable) -> None:
         if param not in self.msg:
-            self.msg[param] = np.zeros_like(param.data)
-            self.msdx[param] = np.zeros_like(param.data)
+            self.msg[param] = _zeros_like(param.data)
+            self.msdx[param] = _zeros_like(param.data)
         msg, msdx = self.msg[param], self.msdx[param]
         rho = self.rho
         eps = self.eps
         grad = _grad(param)
         msg *= rho
         msg += (1 - rho) * grad * grad
-        dx = np.sqrt((msdx + eps) / (msg + eps)) * grad
+        dx = namespace(msg).sqrt((msdx + eps) / (msg + eps)) * grad
         msdx *= rho
         msdx += (1 - rho) * dx * dx
         param.data -= dx
@@ -275,14 +284,14 @@ class Adam(Optimizer):
 
     def update_one(self, param: Variable) -> None:
         if param not in self.ms:
-            self.ms[param] = np.zeros_like(param.data)
-            self.vs[param] = np.zeros_like(param.data)
+            self.ms[param] = _zeros_like(param.data)
+            self.vs[param] = _zeros_like(param.data)
         m, v = self.ms[param], self.vs[param]
         beta1, beta2, eps = self.beta1, self.beta2, self.eps
         grad = _grad(param)
         m += (1 - beta1) * (grad - m)
         v += (1 - beta2) * (grad * grad - v)
-        param.data -= self.lr * m / (np.sqrt(v) + eps)
+        param.data -= self.lr * m / (namespace(v).sqrt(v) + eps)
 
 
 # --- Registration ------------------------------------------------------------

@@ -21,6 +21,7 @@ from zerograd.extend import Function
 from zerograd.extend import Variable
 from zerograd.extend import device
 from zerograd.extend import hookimpl
+from zerograd.extend import kernel
 from zerograd.extend import namespace
 
 
@@ -253,21 +254,55 @@ class GetItemGrad(Function):
 
 
 def _scatter_add(key, shape, gy):
+    # A basic key names each element once: the standard's setitem does. A key
+    # of arrays may name one twice, and each share must be added (np.add.at,
+    # not gx[key] += gy): the standard lacks that, a kernel does it.
     xp = namespace(gy)
-    if xp is np:
-        # np.add.at, not gx[key] += gy: a repeated index must get every share.
-        gx = np.zeros(shape, dtype=gy.dtype)
-        np.add.at(gx, key, gy)
-        return gx
     if not _basic(key):
+        scatter_add = kernel("scatter_add", gy)
+        if scatter_add is not None:
+            return scatter_add(shape, key if type(key) is tuple else (key,), gy)
         raise TypeError(
             f"the gradient of x[key] for a key of arrays on {xp.__name__} needs a"
             f" scatter-add (numpy's np.add.at), which the array API standard"
-            f" lacks; index with integers, slices, ... and None there, or compute"
-            f" on numpy arrays"
+            f" lacks and no plugin registers for this backend; index with"
+            f" integers, slices, ... and None there, compute on numpy arrays, or"
+            f" register a kernel 'scatter_add' for it (see the plugin guide)"
         )
     gx = xp.zeros(shape, dtype=gy.dtype, device=device(gy))
-    gx[key] = gy  # a basic key names each element once: no sum needed
+    gx[key] = gy
+    return gx
+
+
+# Kernels: the scatter-add of a key of arrays, scatter_add(shape, key, values):
+# zeros of `shape` with `values` (of the shape of zeros[key]) added at `key`
+# (a tuple), a repeated index getting every share. Registered below for each
+# backend whose library has one.
+
+
+def _numpy_scatter_add(shape, key, values):
+    gx = np.zeros(shape, dtype=values.dtype)
+    np.add.at(gx, key, values)
+    return gx
+
+
+def _torch_scatter_add(shape, key, values):
+    # The flat position of every element key names, then index_add_, which
+    # adds repeated positions up.
+    import torch
+
+    gx = torch.zeros(math.prod(shape), dtype=values.dtype, device=values.device)
+    where = torch.arange(gx.numel(), device=values.device).reshape(shape)[key]
+    gx.index_add_(0, where.reshape(-1), values.reshape(-1))
+    return gx.reshape(shape)
+
+
+def _cupy_scatter_add(shape, key, values):
+    import cupy
+    import cupyx
+
+    gx = cupy.zeros(shape, dtype=values.dtype)
+    cupyx.scatter_add(gx, key, values)
     return gx
 
 
@@ -613,3 +648,6 @@ def zerograd_register_ops(registry):
     registry.add("flatten", flatten)
     registry.add("astype", astype, methods=("astype",), example_args=(np.float64,))
     registry.add("copy", copy, methods=("copy",))
+    registry.add_kernel("scatter_add", "numpy", _numpy_scatter_add)
+    registry.add_kernel("scatter_add", "torch", _torch_scatter_add)
+    registry.add_kernel("scatter_add", "cupy", _cupy_scatter_add)
