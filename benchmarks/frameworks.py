@@ -97,6 +97,44 @@ class ZerogradBaseline(Zerograd):
 BASELINE_ENV = "ZEROGRAD_BENCH_BASELINE"
 
 
+class ZerogradDask(Zerograd):
+    """zerograd on Dask arrays (4 chunks), lazy through forward and backward,
+    computed in one `dask.compute` on a LocalCluster of 2 worker processes
+    (loopback): the large-array workloads only (W3, W6)."""
+
+    name = "zerograd-dask"
+    large_arrays_only = True
+    starts_processes = True  # its cluster's workers: not in a daemon process
+
+    def __init__(self) -> None:
+        import dask
+        import dask.array as da
+        import distributed
+
+        super().__init__()
+        self.trainer = None
+        self.dask, self.da = dask, da
+        self.cluster = distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        )
+        self.client = distributed.Client(self.cluster)
+
+    def leaf(self, a: Any) -> Any:
+        a = np.asarray(a, dtype=np.float64)
+        chunks = max(1, -(-a.size // 4)) if a.ndim else ()
+        return self.Variable(self.da.from_array(a, chunks=chunks))
+
+    def grads(self, y: Any, leaves: list[Any]) -> list[np.ndarray]:
+        # Forward and backward computed together: the value with the gradients.
+        gradients = self.zerograd.grad(y, leaves)
+        _, *computed = self.dask.compute(y.data, *gradients)
+        return computed
+
+
 class _DeZero:
     Variable: Any
     sin: Any
@@ -315,6 +353,7 @@ ADAPTERS = {
     for cls in (
         Zerograd,
         ZerogradBaseline,
+        ZerogradDask,
         DeZeroSimple,
         DeZeroFull,
         Torch,

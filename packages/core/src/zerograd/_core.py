@@ -1002,7 +1002,12 @@ def _as_output(y: Any, func: Function) -> Variable:
             return _output_of(y)
     if y.dtype.kind not in _NUMERIC_KINDS:
         raise _not_numeric_output(func, y)
-    return _output_of(y)
+    # _output_of, spelled out: every op on numpy arrays passes here (W7: 1 %).
+    output = _new_variable(Variable)
+    output._d = y
+    output.name = output.grad = output.creator = None
+    output.generation = 0
+    return output
 
 
 def _output_of(y: Any) -> Variable:
