@@ -64,9 +64,9 @@ def to_dask(array):
     return da.from_array(array, chunks=chunks)
 
 
-@pytest.mark.parametrize("name", sorted(FUNCTIONS))
-def test_functions_have_numpys_derivatives_in_one_compute(client, name):
-    function, shapes = FUNCTIONS[name]
+def check_in_one_compute(function, shapes):
+    """`function`'s derivatives on Dask arrays, built lazily and computed in
+    one dask.compute, equal numpy's."""
     arrays = inputs(shapes)
     expected = derivatives(function, [Variable(a) for a in arrays])
     with lazily():
@@ -78,17 +78,15 @@ def test_functions_have_numpys_derivatives_in_one_compute(client, name):
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, err_msg=str(i))
 
 
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_functions_have_numpys_derivatives_in_one_compute(client, name):
+    check_in_one_compute(*FUNCTIONS[name])
+
+
 @pytest.mark.requires("zerograd-nn")
 @pytest.mark.parametrize("name", sorted(set(NN_FUNCTIONS) - {"batch_norm"}))
 def test_nn_ops_have_numpys_derivatives_lazily(client, name):
-    function, shapes = NN_FUNCTIONS[name]
-    arrays = inputs(shapes)
-    expected = derivatives(function, [Variable(a) for a in arrays])
-    with lazily():
-        lazy = derivatives(function, [Variable(to_dask(a)) for a in arrays])
-    got = dask.compute(*lazy)
-    for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12, err_msg=str(i))
+    check_in_one_compute(*NN_FUNCTIONS[name])
 
 
 @pytest.mark.requires("zerograd-nn")

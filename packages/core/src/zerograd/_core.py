@@ -309,7 +309,7 @@ class Variable:
         """
         if self._d is None:
             raise ValueError("backward() needs data, but this Variable's data is None")
-        if type(retain_grad) is not bool and not isinstance(retain_grad, int):
+        if not isinstance(retain_grad, (int, np.bool_)):  # bool is an int
             raise TypeError(
                 f"backward's first argument is retain_grad, True or False, not"
                 f" {type(retain_grad).__name__}; to start from a gradient other"
