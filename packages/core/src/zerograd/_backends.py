@@ -96,8 +96,13 @@ def backend_key(xp: Any) -> str:
 def backend_name(array: Any) -> str:
     """The backend of an array, as users name it: numpy, dask, cupy, torch,
     array_api_strict; with its device where it is not the CPU."""
-    name = backend_key(namespace(array))
-    where = str(device(array))  # "cpu"; array-api-strict's Device('CPU_DEVICE')
+    return backend_label(namespace(array), device(array))
+
+
+def backend_label(xp: Any, device: Any) -> str:
+    """backend_name's words for a namespace and a device."""
+    name = backend_key(xp)
+    where = str(device)  # "cpu"; array-api-strict's Device('CPU_DEVICE')
     return name if "cpu" in where.lower() else f"{name} on {where}"
 
 

@@ -226,7 +226,13 @@ class Variable:
 
     def unchain(self) -> None:
         """Forget the creator: this Variable becomes a leaf of its graph."""
+        c = self.creator
+        if c is None:
+            return
         self.creator = None
+        # Nodes that took this Variable may send its gradient through c: they
+        # find it there, a leaf now (held, so that they still do).
+        c.outputs = tuple([_Held(self) if ref() is self else ref for ref in c.outputs])
 
     def unchain_backward(self) -> None:
         """Cut the graph that made this Variable (the book's truncated
@@ -236,13 +242,23 @@ class Variable:
         seen = set()
         while pending:
             f = pending.pop()
-            for x in f.inputs:
-                c = x.creator
-                if c is not None:
+            edges = []
+            for edge in f._edges:
+                if edge is None or isinstance(edge, Variable):
+                    x, c = edge, None if edge is None else edge.creator
+                else:  # through its creator: the input itself, or None if freed
+                    x, c = (
+                        _edge_variable(edge),
+                        edge[0] if type(edge) is tuple else edge,
+                    )
+                if x is not None:
                     x.creator = None  # each input, also a second output of c
-                    if c not in seen:
-                        seen.add(c)
-                        pending.append(c)
+                edges.append(x)
+                if c is not None and c not in seen:
+                    seen.add(c)
+                    pending.append(c)
+            if not f._keeps_inputs:  # the edges are f's inputs where it keeps them
+                f._edges = tuple(edges)
 
     # Comparisons compare the data elementwise, as numpy's and PyTorch's do,
     # giving plain boolean arrays (masks, without a gradient). Hashing stays by
@@ -390,21 +406,23 @@ def _gradients(
     """Backpropagate from (output, seed) pairs.
 
     Returns the gradients of the leaves, every intermediate Variable passed on
-    the way, and the gradients of the intermediates in `retain` (None: all).
-    Nothing is written to any Variable, so a backward that fails midway leaves
-    every .grad as it was, and a second backward never adds a retained
-    intermediate gradient to itself. Without create_graph every returned
-    gradient is an array of its own, which no op and no other gradient holds;
-    with it, gradients are Variables computed by each op's vjp rule on
-    zerograd's ops, recorded in a graph of their own.
+    the way (those still alive), and the gradients of the intermediates in
+    `retain` (None: all). Nothing is written to any Variable, so a backward
+    that fails midway leaves every .grad as it was, and a second backward
+    never adds a retained intermediate gradient to itself. Without
+    create_graph every returned gradient is an array of its own, which no op
+    and no other gradient holds; with it, gradients are Variables computed by
+    each op's vjp rule on zerograd's ops, recorded in a graph of their own.
     """
-    grads: dict[Variable, Any] = {}
-    # The Variables whose entry in `grads` is an array this loop allocated and
+    # Gradients by where they go (see _key): a node's output, `f` or `(f, i)`
+    # (the output itself may be freed), or a leaf Variable.
+    grads: dict[Any, Any] = {}
+    # The keys whose entry in `grads` is an array this loop allocated and
     # nobody else holds. Only those may be added into in place (a pass and an
     # allocation saved per addition), handed to an op writable, or returned
-    # without a copy. Keyed by the Variable, which the set keeps alive: an id()
-    # outlives its array, and a reused id once made this write into a shared one.
-    own: set[Variable] = set()
+    # without a copy. By key, which the set keeps alive: an id() outlives its
+    # array, and a reused id once made this write into a shared one.
+    own: set[Any] = set()
     passed: list[Variable] = []
     retained: dict[Variable, Any] = {}
     # Functions wait in buckets by generation, processed newest first. A
@@ -415,17 +433,10 @@ def _gradients(
     seen: set[Function] = set()
     # The loop's hot names, as locals.
     ndarray, numeric_scalars, constant = np.ndarray, _NUMERIC_SCALARS, _Constant
-    f64 = np.float64
+    variable, function, f64 = Variable, Function, np.float64
+    key: Any  # a Function, (Function, i) or a Variable
     for output, seed in starts:  # a seed is the user's, or read-only ones
-        previous = grads.get(output)
-        if previous is None:
-            grads[output] = seed
-        else:  # one output seeded twice
-            total = grads[output] = _added(previous, seed)
-            if type(total) is ndarray:
-                own.add(output)
-            else:
-                own.discard(output)
+        _accumulate(grads, own, _key(output), seed)
         c = output.creator
         if c is not None and c not in seen:
             seen.add(c)
@@ -438,23 +449,32 @@ def _gradients(
         while generation >= 0:
             for f in pending.pop(generation, ()):
                 on_floats = f._rule_on_floats
+                refs = f.outputs
+                single = len(refs) == 1
                 gys: list[Any] = []
-                for ref in f.outputs:
+                cut = 0
+                for i, ref in enumerate(refs):
+                    key = f if single else (f, i)
+                    gy = grads.pop(key, None)
+                    owned = key in own
+                    if owned:
+                        own.remove(key)
                     y = ref()
-                    if y is None:  # dropped by its user: no gradient reached it
-                        spec = f._output_shapes[len(gys)]
-                        gys.append(_zeros(*spec, create_graph=create_graph))
-                        continue
-                    passed.append(y)
-                    kept = retain is None or y in retain
-                    gy = grads.pop(y, None)
-                    if gy is None:  # an output nothing used
-                        gy = _zeros_like(y._d, create_graph)
-                    elif y in own:
-                        own.remove(y)
-                    elif kept and not create_graph:
+                    kept = False
+                    if y is not None:
+                        if y.creator is not f:  # unchained: a leaf of its own
+                            cut += 1
+                            if gy is not None:
+                                _accumulate(grads, own, y, gy)
+                            gy = None
+                        else:
+                            passed.append(y)
+                            kept = retain is None or y in retain
+                    if gy is None:  # an output nothing used, or one cut
+                        gy = _zeros(*f._specs[i], create_graph=create_graph)
+                    elif kept and not owned and not create_graph:
                         gy = _copy(gy)
-                    if kept:
+                    if kept and y is not None:
                         retained[y] = gy
                     if type(gy) is ndarray:
                         # Others may hold it (Add gives one gy to both inputs,
@@ -465,6 +485,8 @@ def _gradients(
                     elif type(gy) is float and not on_floats:
                         gy = f64(gy)  # what numpy gives an op on arrays
                     gys.append(gy)
+                if cut == len(refs):  # every output a leaf now: nothing to pass
+                    continue
                 try:
                     gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
                 except Exception as error:
@@ -475,21 +497,41 @@ def _gradients(
                 if anomaly:
                     found = [g for g in gxs if g is not None]
                     _check_anomaly(f, "backward", found, gys)
-                inputs = f.inputs
-                if len(gxs) != len(inputs):
+                edges = f._edges
+                if len(gxs) != len(edges):
                     gxs = _one_per_input(f, gxs)
-                for x, gx in zip(inputs, gxs):  # noqa: B905  (lengths made equal above)
-                    if gx is None:  # the op gives this input no gradient
+                for edge, gx in zip(edges, gxs):  # noqa: B905  (lengths made equal above)
+                    if gx is None or edge is None:  # no gradient for this input
                         continue
-                    if type(x) is constant and (retain is None or x not in retain):
-                        continue  # a number made an operand, not asked for
+                    # Where the gradient goes, and the shape it must have.
+                    if type(edge) is not variable and isinstance(edge, function):
+                        key = c = edge
+                        shape = c._specs[0][0]
+                    elif type(edge) is tuple:
+                        key = edge
+                        c, i = edge
+                        shape = c._specs[i][0]
+                    else:  # the input itself
+                        if type(edge) is constant and (
+                            retain is None or edge not in retain
+                        ):
+                            continue  # a number made an operand, not asked for
+                        c = edge.creator  # _key(edge), its common cases inlined
+                        if c is None:
+                            key = edge
+                        elif len(c.outputs) == 1:
+                            key = c
+                        else:
+                            key = _key(edge)
+                        d = edge._d
+                        shape = () if type(d) is float else d.shape
                     if create_graph:
                         gx = as_variable(gx)
-                        if gx.shape != x.shape:
-                            gx = _summed_to_input(f, x, gx, create_graph)
+                        if gx.shape != shape:
+                            gx = _summed_to_input(f, edge, shape, gx, create_graph)
                     elif type(gx) is float:  # a 0-d float64, from a rule on floats
-                        if type(x._d) is not float and x._d.shape:
-                            gx = _summed_to_input(f, x, np.asarray(gx), False)
+                        if shape:
+                            gx = _summed_to_input(f, edge, shape, np.asarray(gx), False)
                     else:
                         if type(gx) is ndarray:
                             if gx.dtype.kind not in _NUMERIC_KINDS:
@@ -498,55 +540,69 @@ def _gradients(
                             gx = _gradient_array(f, gx)
                         # Numpy scalars (0-d results) pass as they are, for
                         # speed; they become arrays when stored.
-                        d = x._d
-                        if gx.shape != (() if type(d) is float else d.shape):
-                            gx = _summed_to_input(f, x, gx, create_graph)
-                    previous = grads.get(x)
+                        if gx.shape != shape:
+                            gx = _summed_to_input(f, edge, shape, gx, create_graph)
+                    previous = grads.get(key)
                     if previous is None:
-                        grads[x] = gx
-                    elif x in own and previous.dtype == gx.dtype:
+                        grads[key] = gx
+                        if c is not None and c not in seen:
+                            seen.add(c)
+                            pending.setdefault(c.generation, []).append(c)
+                    elif key in own and previous.dtype == gx.dtype:
                         previous += gx
                     else:
-                        total = grads[x] = _added(previous, gx)
+                        total = grads[key] = _added(previous, gx)
                         if type(total) is ndarray:
-                            own.add(x)
+                            own.add(key)
                         else:  # numpy gives scalars for 0-d sums: nothing to own
-                            own.discard(x)
-                    c = x.creator
-                    if c is not None and c not in seen:
-                        seen.add(c)
-                        pending.setdefault(c.generation, []).append(c)
+                            own.discard(key)
             generation -= 1
     finally:
         _enable_backprop.reset(recording)
-    if not create_graph:
-        for x, g in grads.items():
-            if x not in own:
-                grads[x] = _copy(g)
-    return grads, passed, retained
+    # What is left is the leaves' (each Function's entry was taken as it ran).
+    leaves: dict[Variable, Any] = {}
+    for x, g in grads.items():
+        if isinstance(x, Variable):
+            leaves[x] = g if create_graph or x in own else _copy(g)
+    return leaves, passed, retained
+
+
+def _accumulate(grads: dict[Any, Any], own: set[Any], key: Any, g: Any) -> None:
+    # The loop's accumulation, out of place (the seeds', the cut outputs').
+    previous = grads.get(key)
+    if previous is None:
+        grads[key] = g
+        return
+    total = grads[key] = _added(previous, g)
+    if type(total) is np.ndarray:
+        own.add(key)
+    else:
+        own.discard(key)
 
 
 def _one_per_input(f: Function, gxs: tuple[Any, ...]) -> tuple[Any, ...]:
-    missing = len(f.inputs) - len(gxs)
+    missing = len(f._edges) - len(gxs)
     # DeZero zips gradients with inputs: a backward of its style may leave the
     # last ones out (SoftmaxCrossEntropy's, for its labels).
     if f.backward_on_variables and missing > 0:
         return (*gxs, *[None] * missing)
     raise ValueError(
         f"{type(f).__name__}.backward returned {len(gxs)} gradient(s)"
-        f" for {len(f.inputs)} input(s); it must return one per input"
+        f" for {len(f._edges)} input(s); it must return one per input"
     )
 
 
-def _summed_to_input(f: Function, x: Variable, gx: Any, create_graph: bool) -> Any:
+def _summed_to_input(
+    f: Function, edge: Any, shape: tuple[int, ...], gx: Any, create_graph: bool
+) -> Any:
     # As PyTorch's engine does (validate_outputs): the gradient of an input that
     # an op broadcast is summed back to the input's shape here, so that binary
     # ops need not; any other shape is the op's mistake.
-    shape = x.shape
     if not _broadcasts_to(shape, gx.shape):
+        position = next(i for i, e in enumerate(f._edges) if e is edge)
         raise ValueError(
             f"{type(f).__name__}.backward returned a gradient of shape {gx.shape}"
-            f" for input {_position(f.inputs, x)}, whose shape is {shape}; a gradient"
+            f" for input {position}, whose shape is {shape}; a gradient"
             f" has its input's shape, or a shape the input broadcasts to (then it"
             f" is summed back)"
         )
@@ -566,11 +622,6 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
         if n != m and n != 1:
             return False
     return True
-
-
-def _position(variables: Sequence[Variable], x: Variable) -> int:
-    # By identity: `==` compares Variables' data (list.index would).
-    return next(i for i, v in enumerate(variables) if v is x)
 
 
 def _zerograd_ops() -> Any:
@@ -687,19 +738,26 @@ def _backward_graph(f: Function, gys: list[Any]) -> Any:
     if reads == "inputs":  # an input left out (None) is None, as at first order
         saved = [None if x._d is None else x for x in f.inputs]
     elif reads == "outputs":
-        saved = _outputs_read(f)
+        saved = _output_variables(f)
     return f.vjp(_zerograd_ops(), *saved, *gys)
 
 
-def _outputs_read(f: Function) -> list[Variable]:
+def _output_variables(f: Function) -> list[Variable]:
+    # The outputs a rule reads, as Variables of the graph (their gradient's
+    # graph goes through f): each output itself, or, where its user dropped
+    # it, a new one of its data, made by f too.
     outputs = []
-    for ref in f.outputs:
+    for i, ref in enumerate(f.outputs):
         y = ref()
         if y is None:
-            raise RuntimeError(
-                f"{type(f).__name__}'s derivative reads its outputs, but one"
-                f" of them was dropped before backward; keep every output"
-            )
+            if not f._keeps_outputs:  # a backward of its own reads them
+                raise RuntimeError(
+                    f"{type(f).__name__}'s derivative reads its outputs, but one"
+                    f" of them was dropped before backward; keep every output"
+                )
+            y = _as_output(f._outputs_data[i], f)
+            y.creator = f
+            y.generation = f.generation + 1
         outputs.append(y)
     return outputs
 
@@ -1049,7 +1107,8 @@ class Function:
     The derivative is stated once, as a rule `vjp(xp, *read, *gys)` returning
     one gradient per input (None for an input that gets none), written with
     `xp` (`xp.cos(x) * gy`) and operators. `read` is what the class attribute
-    `reads` names: "inputs" (the default), "outputs" or "nothing". At first
+    `reads` names: "inputs" (the default), "outputs" or "nothing", and it is
+    all a node keeps (`self.inputs` is empty in one that reads none). At first
     order xp is numpy and the values arrays (floats, as for forward, in an op
     whose forward takes xp); where the gradient's graph is
     recorded (`create_graph=True`) xp is `zerograd.ops` and they are Variables,
@@ -1075,11 +1134,29 @@ class Function:
     _forward_on_xp = False
     _rule_on_floats = False
 
+    # Set for each subclass from its derivative. A rule (vjp) says what it
+    # reads, so its node keeps that and no more: the inputs, or the outputs'
+    # data, or nothing, and an intermediate result nobody reads is freed as
+    # soon as its user drops it. A backward of the older styles may read any
+    # input or output through the Variables: its node keeps its inputs, and
+    # those of its outputs that other nodes take (see _edges_of).
+    _rule_derivative = False
+    _keeps_inputs = True
+    _keeps_outputs = False
+
     # Class-level defaults, so that subclasses whose __init__ does not call
     # super().__init__() (as the book's Pow) still work.
     generation = 0
-    inputs: tuple[Variable, ...] = ()
-    outputs: tuple[weakref.ref[Variable], ...] = ()
+    inputs: tuple[Variable, ...] = ()  # where the derivative reads them
+    outputs: tuple[Callable[[], Variable | None], ...] = ()  # weak references
+    # The graph behind the node, one edge per input: the input, or the node
+    # that made it, to send its gradient to (see _edges_of).
+    _edges: tuple[Any, ...] = ()
+    # Each output's (shape, dtype[, namespace, device]): the zeros of an
+    # output nothing used, the shape of one freed, its picture. By default
+    # one 0-d float64 (set here, as the float path's nodes need no store).
+    _specs: tuple[tuple[Any, ...], ...] = (((), np.dtype(np.float64)),)
+    _outputs_data: tuple[Any, ...] = ()  # where the rule reads the outputs
 
     def __call__(self, *inputs: Any) -> Any:
         if self.outputs:
@@ -1129,10 +1206,18 @@ class Function:
             self.generation = generation
             y.creator = self
             y.generation = generation + 1
-            self.inputs = inputs
             # A weak reference: an output and its creator would otherwise keep
             # each other alive, and only the cyclic garbage collector frees them.
             self.outputs = (weakref.ref(y),)
+            d = y._d
+            if type(d) is not float:  # a float's is the class's
+                self._specs = (_zeros_spec(d),)
+            if self._keeps_inputs:
+                self._edges = self.inputs = inputs
+            else:
+                self._edges = _edges_of(inputs)
+                if self._keeps_outputs:
+                    self._outputs_data = (d,)
         return y
 
     def _record_outputs(
@@ -1146,10 +1231,15 @@ class Function:
             for output in outputs:
                 output.creator = self
                 output.generation = generation + 1
-            self.inputs = inputs
             self.outputs = tuple([weakref.ref(output) for output in outputs])
-            # An output its user dropped still gets zeros in backward.
-            self._output_shapes = [_zeros_spec(y._d) for y in outputs]
+            # What an output freed before backward was: its zeros, its picture.
+            self._specs = tuple([_zeros_spec(y._d) for y in outputs])
+            if self._keeps_inputs:
+                self._edges = self.inputs = inputs
+            else:
+                self._edges = _edges_of(inputs)
+                if self._keeps_outputs:
+                    self._outputs_data = tuple([y._d for y in outputs])
         return outputs if len(outputs) > 1 else outputs[0]
 
     def _new_node(self) -> Function:
@@ -1216,6 +1306,10 @@ class Function:
             table = _RULE_ON_FLOATS if cls._forward_on_xp else _RULE_ON_ARRAYS
             cls.backward = table[cls.reads]
         cls._rule_on_floats = cls.backward in _RULE_ON_FLOATS.values()
+        reads = _READS_OF.get(cls.backward)  # None: a backward of its own
+        cls._rule_derivative = reads is not None
+        cls._keeps_inputs = reads is None or reads == "inputs"
+        cls._keeps_outputs = reads == "outputs"
 
 
 def _takes_xp(forward: Any) -> bool:
@@ -1243,7 +1337,8 @@ def _backward_reading_inputs(f: Function, *gys: Any) -> Any:
 
 def _backward_reading_outputs(f: Function, *gys: Any) -> Any:
     xp = np if type(gys[0]) is np.ndarray else namespace(*gys)
-    return f.vjp(xp, *[y.data for y in _outputs_read(f)], *gys)
+    outputs = [np.array(y) if type(y) is float else y for y in f._outputs_data]
+    return f.vjp(xp, *outputs, *gys)
 
 
 def _backward_reading_nothing(f: Function, *gys: Any) -> Any:
@@ -1261,7 +1356,7 @@ def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
 
 
 def _floats_reading_outputs(f: Function, *gys: Any) -> Any:
-    return _computed(f.vjp, [*[y._d for y in _outputs_read(f)], *gys])
+    return _computed(f.vjp, [*f._outputs_data, *gys])
 
 
 def _floats_reading_nothing(f: Function, *gys: Any) -> Any:
@@ -1290,12 +1385,84 @@ _RULE_ON_FLOATS = {
     "nothing": _floats_reading_nothing,
 }
 _READS = tuple(_RULE_ON_ARRAYS)
+_READS_OF = {
+    backward: reads
+    for table in (_RULE_ON_ARRAYS, _RULE_ON_FLOATS)
+    for reads, backward in table.items()
+}
 
 # What makes a Function instance a node; the rest (an op's settings, such as
 # Pow's exponent) a new node of the same op starts from.
-_NODE_ATTRIBUTES = frozenset(("inputs", "outputs", "generation", "_output_shapes"))
+_NODE_ATTRIBUTES = frozenset(
+    ("inputs", "outputs", "generation", "_edges", "_specs", "_outputs_data")
+)
 _new_function = object.__new__
 _dead = weakref.ref(Variable(None))  # a reference to an output gone before a copy
+
+
+def _edges_of(inputs: tuple[Variable, ...]) -> tuple[Any, ...]:
+    # Where the backward loop sends each input's gradient: to the input itself
+    # where it is a leaf, or where its creator's backward is of an older style
+    # (which may read it as `self.outputs[0]()`, a weak reference: the edge
+    # keeps it alive); else to its creator, `(creator, i)` for its output i
+    # of several, which keeps what its own derivative reads: the input itself
+    # is freed when its user drops it.
+    if len(inputs) == 2:  # most ops that keep no inputs: spelled out
+        x0, x1 = inputs
+        c0, c1 = x0.creator, x1.creator
+        if (c0 is None or len(c0.outputs) == 1) and (
+            c1 is None or len(c1.outputs) == 1
+        ):
+            return (
+                x0 if c0 is None or not c0._rule_derivative else c0,
+                x1 if c1 is None or not c1._rule_derivative else c1,
+            )
+    edges = []
+    for x in inputs:
+        c = x.creator
+        if c is None or not c._rule_derivative:
+            edges.append(x)
+        else:
+            edges.append(_key(x))
+    return tuple(edges)
+
+
+def _key(x: Variable) -> Any:
+    # What the backward loop keys x's gradient by: its creator (and its index
+    # among several outputs), or x itself for a leaf.
+    c = x.creator
+    if c is None:
+        return x
+    outputs = c.outputs
+    if len(outputs) == 1:
+        return c
+    for i, ref in enumerate(outputs):
+        if ref() is x:
+            return (c, i)
+    return x  # made a node's output by hand (set_creator): a leaf to it
+
+
+def _edge_variable(edge: Any) -> Variable | None:
+    # The Variable an edge leads to, None if it was freed.
+    if isinstance(edge, Function):
+        return edge.outputs[0]()
+    if type(edge) is tuple:
+        c, i = edge
+        return c.outputs[i]()
+    return edge
+
+
+class _Held:
+    # An unchained output's place in its old creator's outputs: a strong
+    # reference, called as a weak one is, so that the nodes that send it
+    # gradients through that creator still find it cut (see unchain).
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Variable) -> None:
+        self.variable = variable
+
+    def __call__(self) -> Variable:
+        return self.variable
 
 
 # --- Helpers for op authors --------------------------------------------------

@@ -12,11 +12,11 @@ import re
 from typing import TYPE_CHECKING
 from typing import Any
 
-import numpy as np
-
 from zerograd import _backends
 from zerograd._core import Function
 from zerograd._core import Variable
+from zerograd._core import _edge_variable
+from zerograd._core import _zeros_spec
 from zerograd._plugins import provider
 
 if TYPE_CHECKING:  # pathlib is imported when a picture is drawn: 7 ms of import
@@ -100,12 +100,13 @@ def render(source: str, fmt: str) -> bytes:
         ) from None
 
 
-def _about(data: Any) -> str:
+def _about(spec: tuple[Any, ...]) -> str:
     # Shape and dtype; and the backend and its device for arrays not numpy's.
-    if isinstance(data, np.ndarray):
-        return f"{data.shape} {data.dtype}"
-    dtype = str(data.dtype).rsplit(".", 1)[-1]  # torch.float32: float32
-    return f"{tuple(data.shape)} {dtype}, {_backends.backend_name(data)}"
+    shape, dtype, *where = spec
+    if not where:
+        return f"{shape} {dtype}"
+    dtype = str(dtype).rsplit(".", 1)[-1]  # torch.float32: float32
+    return f"{tuple(shape)} {dtype}, {_backends.backend_label(*where)}"
 
 
 def to_dot(y: Variable, verbose: bool = False) -> DotSource:
@@ -114,7 +115,9 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
     Variables are ellipses labelled with their name, and with shape and dtype
     when `verbose` (and the backend, with its device, for arrays other than
     numpy's); functions are boxes labelled with their op and the plugin
-    providing it. Edges run from inputs to functions to outputs.
+    providing it. Edges run from inputs to functions to outputs. An
+    intermediate result that its user dropped and no derivative reads is
+    freed at once: it is drawn dashed, from what its function recorded.
     """
     if not isinstance(y, Variable):
         raise TypeError(f"to_dot draws the graph of a Variable, not {type(y).__name__}")
@@ -123,18 +126,31 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
         "\tgraph [rankdir=TB]",
         "\tnode [fontname=Helvetica fontsize=11]",
     ]
-    seen: set[int] = set()
+    seen: set[Any] = set()
     labels: dict[type, str] = {}  # per Function class: the registry is looked up once
 
-    def add_variable(v: Variable) -> None:
-        if id(v) in seen:
-            return
-        seen.add(id(v))
+    def add_variable(v: Variable) -> str:
+        node = str(id(v))
+        if node in seen:
+            return node
+        seen.add(node)
         text = "" if v.name is None else str(v.name)
         if verbose:
-            about = "no data" if v.data is None else _about(v.data)
+            about = "no data" if v.data is None else _about(_zeros_spec(v.data))
             text = f"{text}: {about}" if text else about
-        lines.append(f"\t{id(v)} [label={dot_label(text)} color=orange style=filled]")
+        lines.append(f"\t{node} [label={dot_label(text)} color=orange style=filled]")
+        return node
+
+    def add_freed(f: Function, i: int) -> str:
+        node = f'"{id(f)}.{i}"'
+        if node not in seen:
+            seen.add(node)
+            text = _about(f._specs[i]) if verbose else ""
+            lines.append(
+                f'\t{node} [label={dot_label(text)} color=orange style="filled,dashed"]'
+            )
+            lines.append(f"\t{id(f)} -> {node}")
+        return node
 
     def add_function(f: Function) -> None:
         label = labels.get(type(f))
@@ -146,14 +162,20 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
         lines.append(
             f"\t{id(f)} [label={label} color=lightblue shape=box style=filled]"
         )
-        for x in f.inputs:
-            add_variable(x)
-            lines.append(f"\t{id(x)} -> {id(f)}")
+        for edge in f._edges:
+            if edge is None:  # cut by unchain_backward, its input freed
+                continue
+            x = _edge_variable(edge)
+            if x is not None:
+                node = add_variable(x)
+            else:
+                c, i = edge if type(edge) is tuple else (edge, 0)
+                node = add_freed(c, i)
+            lines.append(f"\t{node} -> {id(f)}")
         for ref in f.outputs:
             output = ref()
             if output is not None:  # dropped outputs other than y
-                add_variable(output)
-                lines.append(f"\t{id(f)} -> {id(output)}")
+                lines.append(f"\t{id(f)} -> {add_variable(output)}")
 
     add_variable(y)
     functions = [y.creator] if y.creator is not None else []
@@ -164,7 +186,13 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
             continue
         drawn.add(id(f))
         add_function(f)
-        functions.extend(x.creator for x in f.inputs if x.creator is not None)
+        for edge in f._edges:
+            if isinstance(edge, Variable):
+                edge = edge.creator
+            elif type(edge) is tuple:
+                edge = edge[0]
+            if edge is not None:
+                functions.append(edge)
     lines.append("}")
     return DotSource("\n".join(lines) + "\n")
 

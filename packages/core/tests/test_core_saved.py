@@ -1,0 +1,184 @@
+"""What a graph keeps: each node what its derivative reads (the class attribute
+`reads`), so that an intermediate result nobody reads is freed as soon as its
+user drops it, and what backward, unchain, grad and the pictures do then.
+Ops written as a third party writes them, with a rule (vjp); gradients checked
+against closed forms."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+from seed_ops import Square
+
+import zerograd
+from zerograd import Function
+from zerograd import Variable
+from zerograd import grad
+
+
+class Plus(Function):  # reads nothing
+    reads = "nothing"
+
+    def forward(self, xp, x0, x1):
+        return x0 + x1
+
+    def vjp(self, xp, gy):
+        return gy, gy
+
+
+class Times(Function):  # reads its inputs (the default)
+    def forward(self, xp, x0, x1):
+        return x0 * x1
+
+    def vjp(self, xp, x0, x1, gy):
+        return gy * x1, gy * x0
+
+
+class Exp(Function):  # reads its output
+    reads = "outputs"
+
+    def forward(self, xp, x):
+        return xp.exp(x)
+
+    def vjp(self, xp, y, gy):
+        return gy * y
+
+
+class TwoAndThree(Function):  # two outputs, reads nothing
+    reads = "nothing"
+
+    def forward(self, xp, x):
+        return 2.0 * x, 3.0 * x
+
+    def vjp(self, xp, g0, g1):
+        return 2.0 * g0 + 3.0 * g1
+
+
+class SeedsExp(Function):  # the book's style: reads its output through a Variable
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, gy):
+        return self.outputs[0]().data * gy
+
+
+def plus(x0, x1):
+    return Plus()(x0, x1)
+
+
+@pytest.fixture
+def no_cyclic_gc():
+    # What is freed here is freed by reference counting alone.
+    gc.disable()
+    yield
+    gc.enable()
+
+
+def test_an_intermediate_nobody_reads_is_freed_at_once(no_cyclic_gc):
+    x = Variable(np.array([0.5, 1.0]))
+    h = plus(x, x)  # read by neither Plus nor Exp
+    kept = Times()(x, x)  # read by Times
+    held_h, held_kept = weakref.ref(h), weakref.ref(kept)
+    y = plus(Exp()(h), Times()(kept, x))
+    del h, kept
+    assert held_h() is None and held_kept() is not None
+    y.backward()  # d/dx (exp(2x) + x**3)
+    np.testing.assert_allclose(x.grad, 2 * np.exp(2 * x.data) + 3 * x.data**2)
+    assert held_kept().grad is None  # an intermediate's gradient is not kept
+
+
+def test_the_output_a_rule_reads_is_its_data_not_its_variable(no_cyclic_gc):
+    x = Variable(np.array(0.5))
+    e = Exp()(x)
+    held = weakref.ref(e)
+    y = plus(e, 1.0)
+    del e
+    assert held() is None
+    y.backward()
+    assert x.grad == pytest.approx(np.exp(0.5), rel=1e-15)
+
+
+@pytest.mark.requires("zerograd-arith")  # the rule on Variables: * is an op
+def test_a_freed_output_a_rule_reads_serves_a_second_order():
+    x = Variable(np.array([0.5, -1.0]))
+    y = plus(Exp()(x), 1.0)  # Exp's output freed
+    (g,) = grad(y, [x], create_graph=True)
+    np.testing.assert_allclose(g.data, np.exp(x.data))
+    np.testing.assert_allclose(grad(g, x), np.exp(x.data))
+
+
+def test_an_output_an_older_style_backward_reads_is_kept_by_its_users():
+    x = Variable(np.array(0.5))
+    y = plus(SeedsExp()(x), 1.0)  # Plus keeps no input, yet SeedsExp's stays
+    gc.collect()
+    y.backward()
+    assert x.grad == pytest.approx(np.exp(0.5), rel=1e-15)
+
+
+def test_an_unused_output_of_several_gets_zeros_and_the_other_its_gradient():
+    x = Variable(np.array([1.0, 2.0]))
+    _, b = TwoAndThree()(x)
+    y = plus(b, x)  # the node's edge: TwoAndThree's output 1
+    del b
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0])  # 3 + 1
+
+
+def test_unchain_stops_backward_where_its_users_reach_it_through_its_creator():
+    x = Variable(np.array(1.0))
+    h = plus(x, x)
+    y = plus(h, x)  # y's node sends h's gradient to h's creator
+    h.unchain()
+    held = weakref.ref(h)
+    del h
+    y.backward()
+    assert x.grad == 1.0  # only the direct path
+    assert held().grad == 1.0  # a leaf now, kept for its users
+
+
+def test_unchain_backward_frees_and_cuts_a_graph_of_freed_intermediates():
+    x = Variable(np.array(1.0))
+    inner = plus(x, x)
+    node = weakref.ref(inner.creator)
+    y = plus(Times()(inner, 2.0), x)
+    del inner
+    y.unchain_backward()
+    gc.collect()
+    assert node() is None
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_retain_grad_keeps_the_gradients_of_intermediates_still_held():
+    x = Variable(np.array(3.0))
+    h = plus(x, x)
+    y = Square()(plus(h, 1.0))
+    y.backward(retain_grad=True)
+    assert h.grad == 14.0 and x.grad == 28.0  # 2 (2x + 1), twice
+
+
+def test_grad_of_an_intermediate_still_held():
+    x = Variable(np.array(3.0))
+    h = plus(x, x)
+    y = Square()(plus(h, 1.0))
+    gh, gx = grad(y, [h, x])
+    assert gh == 14.0 and gx == 28.0
+
+
+def test_a_broadcast_input_freed_is_summed_back_to_its_shape():
+    x = Variable(np.array([[1.0], [2.0]]))
+    h = plus(x, x)  # (2, 1), freed: its node knows its shape
+    y = plus(h, np.zeros((2, 3)))
+    del h
+    (g,) = grad(y, [x])
+    np.testing.assert_array_equal(g, [[6.0], [6.0]])
+
+
+def test_a_picture_draws_a_freed_intermediate_dashed_with_its_shape():
+    x = Variable(np.array([1.0, 2.0]), "x")
+    y = plus(plus(x, x), x)
+    dot = zerograd.to_dot(y, verbose=True)
+    freed = [line for line in dot.splitlines() if "dashed" in line]
+    assert len(freed) == 1 and "(2,) float64" in freed[0]
+    assert dot.count(" -> ") == 6  # x in thrice, the freed in and out, y out
