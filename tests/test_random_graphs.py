@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import zerograd
 from zerograd import Variable
 from zerograd import ops
+from zerograd._core import _edge_variable
 
 pytestmark = pytest.mark.requires("zerograd-arith")
 autograd = pytest.importorskip("autograd", reason="autograd is the test oracle")
@@ -325,16 +326,22 @@ def zerograd_graph(graph):
 
 def all_variables(output):
     """Every Variable the graph of `output` holds, the hidden ones inside an op
-    builder (`a * a` in `a * a + 1.0`) too."""
-    found, todo = {id(output): output}, [output]
-    while todo:
-        creator = todo.pop().creator
-        if creator is None:
+    builder (`a * a` in `a * a + 1.0`) too, and those alive that it reaches
+    through their creators (a node keeps only what its rule reads)."""
+    found, functions, walked = {id(output): output}, [output.creator], set()
+    while functions:
+        f = functions.pop()
+        if f is None or id(f) in walked:
             continue
-        for x in creator.inputs:
-            if id(x) not in found:
-                found[id(x)] = x
-                todo.append(x)
+        walked.add(id(f))
+        for edge in f._edges:
+            x = _edge_variable(edge)  # None: freed
+            if x is not None:
+                found.setdefault(id(x), x)
+            if isinstance(edge, Variable):
+                functions.append(edge.creator)
+            elif edge is not None:
+                functions.append(edge[0] if type(edge) is tuple else edge)
     return list(found.values())
 
 
