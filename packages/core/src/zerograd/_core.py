@@ -456,9 +456,10 @@ def _gradients(
                 for i, ref in enumerate(refs):
                     key = f if single else (f, i)
                     gy = grads.pop(key, None)
-                    owned = key in own
-                    if owned:
+                    owned = False
+                    if gy is not None and key in own:
                         own.remove(key)
+                        owned = True
                     y = ref()
                     kept = False
                     if y is not None:
@@ -469,13 +470,14 @@ def _gradients(
                             gy = None
                         else:
                             passed.append(y)
-                            kept = retain is None or y in retain
+                            if retain is None or y in retain:
+                                kept = True
+                                if gy is not None and not owned and not create_graph:
+                                    gy = _copy(gy)
                     if gy is None:  # an output nothing used, or one cut
                         gy = _zeros(*f._specs[i], create_graph=create_graph)
-                    elif kept and not owned and not create_graph:
-                        gy = _copy(gy)
-                    if kept and y is not None:
-                        retained[y] = gy
+                    if kept:
+                        retained[y] = gy  # type: ignore[index]  # kept: y is alive
                     if type(gy) is ndarray:
                         # Others may hold it (Add gives one gy to both inputs,
                         # the user a retained one): an op that writes into it
@@ -485,7 +487,7 @@ def _gradients(
                     elif type(gy) is float and not on_floats:
                         gy = f64(gy)  # what numpy gives an op on arrays
                     gys.append(gy)
-                if cut == len(refs):  # every output a leaf now: nothing to pass
+                if cut and cut == len(refs):  # every output a leaf now
                     continue
                 try:
                     gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
@@ -1157,6 +1159,7 @@ class Function:
     # one 0-d float64 (set here, as the float path's nodes need no store).
     _specs: tuple[tuple[Any, ...], ...] = (((), np.dtype(np.float64)),)
     _outputs_data: tuple[Any, ...] = ()  # where the rule reads the outputs
+    _many = False  # several outputs: their gradients are keyed (node, i)
 
     def __call__(self, *inputs: Any) -> Any:
         if self.outputs:
@@ -1232,6 +1235,7 @@ class Function:
                 output.creator = self
                 output.generation = generation + 1
             self.outputs = tuple([weakref.ref(output) for output in outputs])
+            self._many = len(outputs) > 1
             # What an output freed before backward was: its zeros, its picture.
             self._specs = tuple([_zeros_spec(y._d) for y in outputs])
             if self._keeps_inputs:
@@ -1394,7 +1398,7 @@ _READS_OF = {
 # What makes a Function instance a node; the rest (an op's settings, such as
 # Pow's exponent) a new node of the same op starts from.
 _NODE_ATTRIBUTES = frozenset(
-    ("inputs", "outputs", "generation", "_edges", "_specs", "_outputs_data")
+    ("inputs", "outputs", "generation", "_edges", "_specs", "_outputs_data", "_many")
 )
 _new_function = object.__new__
 _dead = weakref.ref(Variable(None))  # a reference to an output gone before a copy
@@ -1410,9 +1414,7 @@ def _edges_of(inputs: tuple[Variable, ...]) -> tuple[Any, ...]:
     if len(inputs) == 2:  # most ops that keep no inputs: spelled out
         x0, x1 = inputs
         c0, c1 = x0.creator, x1.creator
-        if (c0 is None or len(c0.outputs) == 1) and (
-            c1 is None or len(c1.outputs) == 1
-        ):
+        if (c0 is None or not c0._many) and (c1 is None or not c1._many):
             return (
                 x0 if c0 is None or not c0._rule_derivative else c0,
                 x1 if c1 is None or not c1._rule_derivative else c1,
@@ -1433,10 +1435,9 @@ def _key(x: Variable) -> Any:
     c = x.creator
     if c is None:
         return x
-    outputs = c.outputs
-    if len(outputs) == 1:
+    if not c._many:
         return c
-    for i, ref in enumerate(outputs):
+    for i, ref in enumerate(c.outputs):
         if ref() is x:
             return (c, i)
     return x  # made a node's output by hand (set_creator): a leaf to it
