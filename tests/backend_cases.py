@@ -97,7 +97,7 @@ def derivatives(function, leaves):
     """The value, first derivatives, and the derivative of the sum of the first
     derivative with respect to the first leaf (a second order)."""
     y = function(*leaves)
-    first = zerograd.grad(y, leaves)
+    first = zerograd.grad(y, leaves, retain_graph=True)
     g = zerograd.grad(y, leaves[0], create_graph=True)
     second = zerograd.grad(g.sum(), leaves[0])
     return [y.data, *first, second]
@@ -126,13 +126,13 @@ def check_random_graph(graph, to_backend):
     leaves = [Variable(to_backend(leaf)) for leaf in graph.leaves]
     _, output = graph.build(z, leaves)
     given = None if seed is None else to_backend(seed)
-    got = zerograd.grad(output, leaves, grad_outputs=given)
+    got = zerograd.grad(output, leaves, grad_outputs=given, retain_graph=True)
     float32 = graph.float32([seed])
     for i, (g, e) in enumerate(zip(got, expected, strict=True)):
         assert_close(g, e, float32, f"grad, leaf {i}")
     for calls in (1, 2):
         output.grad = given
-        output.backward()
+        output.backward(retain_graph=True)
         for i, (leaf, e) in enumerate(zip(leaves, expected, strict=True)):
             assert_close(leaf.grad, calls * e, float32, f"backward {calls}, leaf {i}")
 

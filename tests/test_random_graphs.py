@@ -401,9 +401,9 @@ def test_backward_of_random_dags_matches_autograd(graph, retain_grad):
     float32 = graph.float32([seed])
     seed_before = None if seed is None else seed.copy()
 
-    def run_backward():
+    def run_backward(retain_graph=True):
         output.grad = seed  # backward resets it (or retains a copy)
-        output.backward(retain_grad=retain_grad)
+        output.backward(retain_grad=retain_grad, retain_graph=retain_graph)
 
     def check(calls):
         # Leaves accumulate over calls; intermediate gradients are this call's.
@@ -434,7 +434,7 @@ def test_backward_of_random_dags_matches_autograd(graph, retain_grad):
         np.testing.assert_array_equal(g, g_before)
     for v in values:
         v.cleargrad()
-    run_backward()
+    run_backward(retain_graph=False)  # the graph's saved values freed on the way
     check(calls=1)
     if seed is not None:  # nothing wrote into the user's seed
         np.testing.assert_array_equal(seed, seed_before)
@@ -479,9 +479,12 @@ def test_grad_of_random_dags_matches_autograd(call):
     seeded = list(zip(outputs, grad_outputs or [None] * len(outputs), strict=True))
     expected = oracle(graph, seeded)
     float32 = graph.float32(grad_outputs or [])
-    # Twice: grad changes nothing in the graph that a second call could see.
-    for _ in range(2):
-        got = zerograd.grad(targets, [values[i] for i in inputs], grad_outputs)
+    # Twice: grad changes nothing in the graph that a second call could see;
+    # the second frees the graph's saved values on the way.
+    for keep in (True, False):
+        got = zerograd.grad(
+            targets, [values[i] for i in inputs], grad_outputs, retain_graph=keep
+        )
         assert len(got) == len(inputs)
         for g, i in zip(got, inputs, strict=True):
             assert_close(g, expected[i], float32, f"node {i}")
@@ -529,8 +532,8 @@ def test_first_order_fast_path_matches_the_plain_path(graph):
     values, output = zerograd_graph(graph)
     leaves = values[: len(graph.leaves)]
     seed = graph.seed
-    fast = zerograd.grad(output, leaves, grad_outputs=seed)
     plain = zerograd.grad(output, leaves, grad_outputs=seed, create_graph=True)
+    fast = zerograd.grad(output, leaves, grad_outputs=seed)  # frees on the way
     rtol = 1e-5 if graph.float32([seed]) else 1e-12  # rounding order may differ
     for i, (f, p) in enumerate(zip(fast, plain, strict=True)):
         assert f.dtype == p.data.dtype, f"leaf {i}"

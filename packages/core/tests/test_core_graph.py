@@ -203,7 +203,7 @@ def test_intermediate_grads_dropped_unless_retained():
 def test_second_backward_with_retain_grad_does_not_double_count():
     x = Variable(np.array(3.0))
     y = Scale(2.0)(square(x))  # y = 2x², dy/dx = 12
-    y.backward(retain_grad=True)
+    y.backward(retain_grad=True, retain_graph=True)
     assert x.grad == 12.0
     y.backward(retain_grad=True)
     assert x.grad == 24.0  # the seeds' loop gives 36

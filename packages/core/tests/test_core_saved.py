@@ -85,7 +85,7 @@ def test_an_intermediate_nobody_reads_is_freed_at_once(no_cyclic_gc):
     assert held_h() is None and held_kept() is not None
     y.backward()  # d/dx (exp(2x) + x**3)
     np.testing.assert_allclose(x.grad, 2 * np.exp(2 * x.data) + 3 * x.data**2)
-    assert held_kept().grad is None  # an intermediate's gradient is not kept
+    assert held_kept() is None  # what Times read, freed as backward passed it
 
 
 def test_the_output_a_rule_reads_is_its_data_not_its_variable(no_cyclic_gc):
@@ -182,3 +182,62 @@ def test_a_picture_draws_a_freed_intermediate_dashed_with_its_shape():
     freed = [line for line in dot.splitlines() if "dashed" in line]
     assert len(freed) == 1 and "(2,) float64" in freed[0]
     assert dot.count(" -> ") == 6  # x in thrice, the freed in and out, y out
+
+
+# --- backward frees what the nodes saved (retain_graph) ---
+
+
+def test_a_second_backward_through_a_freed_graph_says_to_retain_it():
+    x = Variable(np.array([1.0, 2.0]))
+    y = Times()(x, x)
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True") as error:
+        y.backward()
+    assert "Times.backward" in "".join(getattr(error.value, "__notes__", []))
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        grad(y, x)
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])  # the first's, unchanged
+
+
+def test_the_book_style_backward_meets_the_same_error():
+    x = Variable(np.array(3.0))
+    y = Square()(x)
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+@pytest.mark.parametrize("keep", [{"retain_graph": True}, {"create_graph": True}])
+def test_retain_graph_and_create_graph_keep_it_for_another_backward(keep):
+    if "create_graph" in keep:
+        pytest.importorskip("zerograd_arith")  # the rule on Variables: * is an op
+    x = Variable(np.array([1.0, 2.0]))
+    y = Exp()(Times()(x, x))
+    expected = 2 * x.data * np.exp(x.data**2)
+    for _ in range(2):
+        (g,) = grad(y, [x], **keep)
+        g = g.data if isinstance(g, Variable) else g
+        np.testing.assert_allclose(g, expected, rtol=1e-15)
+    y.backward()  # the last one frees
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-15)
+
+
+def test_a_graph_whose_nodes_save_nothing_runs_backward_again():
+    x = Variable(np.array(1.0))
+    y = plus(plus(x, 1.0), x)  # as PyTorch: nothing saved, nothing to free
+    y.backward()
+    y.backward()
+    assert x.grad == 4.0
+
+
+def test_a_freed_graph_still_draws_and_copies():
+    import copy
+
+    x = Variable(np.array([1.0, 2.0]), "x")
+    y = Times()(plus(x, x), x)
+    y.backward()
+    dot = zerograd.to_dot(y, verbose=True)
+    assert dot.count(" -> ") == 6 and "dashed" in dot  # plus's output, freed
+    y2 = copy.deepcopy(y)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y2.backward()

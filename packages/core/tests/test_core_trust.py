@@ -297,10 +297,10 @@ def test_each_call_of_one_instance_is_a_node_of_its_own():
     y1 = f(x)
     y2 = f(z)
     assert y1.creator is f and y2.creator is not f and y2.creator.c == 3.0
+    assert f.inputs == (x,) and y2.creator.inputs == (z,)
     y2.backward()
     y1.backward()  # the first graph intact
     assert x.grad == 3.0 and z.grad.tolist() == [3.0, 3.0]
-    assert f.inputs == (x,)
 
 
 def test_calling_a_node_again_under_no_grad_leaves_its_graph_intact():
@@ -309,8 +309,9 @@ def test_calling_a_node_again_under_no_grad_leaves_its_graph_intact():
     y = f(x)
     with no_grad():
         assert f(Variable(np.array(5.0))).data == 25.0
+    assert f.inputs == (x,)
     y.backward()
-    assert x.grad == 4.0 and f.inputs == (x,)
+    assert x.grad == 4.0
 
 
 @pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")

@@ -313,7 +313,12 @@ class Variable:
         """Forget the gradient, so that the next `backward()` starts from zero."""
         self.grad = None
 
-    def backward(self, retain_grad: bool = False, create_graph: bool = False) -> None:
+    def backward(
+        self,
+        retain_grad: bool = False,
+        create_graph: bool = False,
+        retain_graph: bool | None = None,
+    ) -> None:
         """Fill `.grad` of every leaf this Variable depends on.
 
         The seed is `self.grad` (of this Variable's shape), or ones. Leaves
@@ -322,6 +327,11 @@ class Variable:
         true, else it is reset to None. Every gradient stored is an array of its
         own; with `create_graph`, as in DeZero, gradients are Variables with a
         graph of their own, to differentiate again (`x.grad.backward()`).
+
+        As in PyTorch, backward frees the values each node saved for it as it
+        passes the node, so that memory goes down as it runs; a second backward
+        through the same graph then raises, unless the first was given
+        `retain_graph=True` (the default with `create_graph`).
         """
         if self._d is None:
             raise ValueError("backward() needs data, but this Variable's data is None")
@@ -346,7 +356,10 @@ class Variable:
             self.grad = _stored(seed)
             return
         leaves, passed, retained = _gradients(
-            [(self, seed)], create_graph, None if retain_grad else frozenset()
+            [(self, seed)],
+            create_graph,
+            None if retain_grad else frozenset(),
+            create_graph if retain_graph is None else retain_graph,
         )
         for y in passed:
             g = retained.get(y)
@@ -402,6 +415,7 @@ def _gradients(
     starts: list[tuple[Variable, Any]],
     create_graph: bool,
     retain: frozenset[Variable] | None,
+    retain_graph: bool,
 ) -> tuple[dict[Variable, Any], list[Variable], dict[Variable, Any]]:
     """Backpropagate from (output, seed) pairs.
 
@@ -558,6 +572,14 @@ def _gradients(
                             own.add(key)
                         else:  # numpy gives scalars for 0-d sums: nothing to own
                             own.discard(key)
+                if not retain_graph:
+                    # What f saved for its derivative goes; its place in the
+                    # graph stays (a picture still draws it). Inputs that
+                    # hold arrays are let go too, where f kept them: the
+                    # edges lead to their creators instead.
+                    if f._keeps_inputs and type(gys[0]) is not float:
+                        f._edges = _edges_of(edges)
+                    f.inputs = f._outputs_data = _FREED
             generation -= 1
     finally:
         _enable_backprop.reset(recording)
@@ -780,6 +802,7 @@ def grad(
     inputs: Variable | Sequence[Variable],
     grad_outputs: Any = None,
     create_graph: bool = False,
+    retain_graph: bool | None = None,
 ) -> Any:
     """The gradients of `outputs` with respect to `inputs`, returned, not stored.
 
@@ -811,7 +834,8 @@ def grad(
             starts.append((y, as_variable(given) if create_graph else seed))
     # A constant made of a number (y.creator.inputs[1]) gets a gradient only
     # where it is asked for.
-    leaves, _, retained = _gradients(starts, create_graph, frozenset(input_list))
+    keep = create_graph if retain_graph is None else retain_graph
+    leaves, _, retained = _gradients(starts, create_graph, frozenset(input_list), keep)
     results = []
     returned: set[int] = set()  # ids of arrays `results` holds: alive, not reused
     for x in input_list:
@@ -1451,6 +1475,29 @@ def _edge_variable(edge: Any) -> Variable | None:
         c, i = edge
         return c.outputs[i]()
     return edge
+
+
+class _Freed(tuple):
+    # A node's saved values once a backward freed them: reading them raises,
+    # saying what to do (as PyTorch's "backward through the graph a second time").
+    __slots__ = ()
+
+    def _freed(self, *args: Any) -> Any:
+        raise RuntimeError(
+            "the values this node saved for its derivative were freed by an"
+            " earlier backward through its graph (backward frees them as it"
+            " passes, as PyTorch's does); to backpropagate through a graph more"
+            " than once, pass retain_graph=True to the backward before (or to"
+            " zerograd.grad); create_graph=True keeps them too"
+        )
+
+    __getitem__ = __iter__ = _freed
+
+    def __reduce__(self) -> str:  # pickled and copied as the one it is
+        return "_FREED"
+
+
+_FREED = _Freed()
 
 
 class _Held:

@@ -76,7 +76,7 @@ def gradcheck(
     weights = [rng.uniform(0.5, 1.5, size=output.shape) for output in outputs]
     for output, weight in zip(outputs, weights, strict=True):
         output.grad = weight
-        output.backward()
+        output.backward(retain_graph=True)  # the outputs share their graph
 
     def objective(values: list[np.ndarray]) -> float:
         # Recording, not under no_grad: fn may itself differentiate (gradgradcheck).
