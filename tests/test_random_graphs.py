@@ -341,7 +341,7 @@ def all_variables(output):
             if isinstance(edge, Variable):
                 functions.append(edge.creator)
             elif edge is not None:
-                functions.append(edge[0] if type(edge) is tuple else edge)
+                functions.append(edge)
     return list(found.values())
 
 

@@ -119,7 +119,7 @@ def test_an_output_an_older_style_backward_reads_is_kept_by_its_users():
 def test_an_unused_output_of_several_gets_zeros_and_the_other_its_gradient():
     x = Variable(np.array([1.0, 2.0]))
     _, b = TwoAndThree()(x)
-    y = plus(b, x)  # the node's edge: TwoAndThree's output 1
+    y = plus(b, x)  # the edge holds b: its creator has two outputs
     del b
     y.backward()
     np.testing.assert_array_equal(x.grad, [4.0, 4.0])  # 3 + 1

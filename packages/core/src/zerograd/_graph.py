@@ -166,11 +166,7 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
             if edge is None:  # cut by unchain_backward, its input freed
                 continue
             x = _edge_variable(edge)
-            if x is not None:
-                node = add_variable(x)
-            else:
-                c, i = edge if type(edge) is tuple else (edge, 0)
-                node = add_freed(c, i)
+            node = add_variable(x) if x is not None else add_freed(edge, 0)
             lines.append(f"\t{node} -> {id(f)}")
         for ref in f.outputs:
             output = ref()
@@ -189,8 +185,6 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
         for edge in f._edges:
             if isinstance(edge, Variable):
                 edge = edge.creator
-            elif type(edge) is tuple:
-                edge = edge[0]
             if edge is not None:
                 functions.append(edge)
     lines.append("}")
