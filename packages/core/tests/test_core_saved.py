@@ -241,3 +241,16 @@ def test_a_freed_graph_still_draws_and_copies():
     y2 = copy.deepcopy(y)
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         y2.backward()
+
+
+def test_unchain_backward_after_backward_cuts_the_freed_graph_too():
+    x = Variable(np.array([1.0, 2.0]))
+    h = Times()(x, x)
+    y = Times()(h, x)
+    y.backward()  # y's node now sends h's gradient to h's creator
+    node = weakref.ref(h.creator)
+    y.unchain_backward()
+    assert h.creator is None
+    del h
+    gc.collect()
+    assert node() is None

@@ -577,6 +577,9 @@ def _gradients(
                         f.inputs = _FREED
                     elif keeps_outputs:
                         f._outputs_data = _FREED
+                    # Nor do this loop's names hold them (the next node's
+                    # outputs would look alive, and be kept to the end).
+                    edges, edge, d = (), None, None
             generation -= 1
     finally:
         _enable_backprop.reset(recording)
