@@ -568,9 +568,10 @@ def _gradients(
                             own.discard(key)
                 if not retain_graph:
                     # What f saved for its derivative goes; its place in the
-                    # graph stays (a picture still draws it). Inputs that
-                    # hold arrays are let go too, where f kept them: the
-                    # edges lead to their creators instead.
+                    # graph stays (a picture still draws it). Where its
+                    # gradients were arrays (not floats, whose memory is
+                    # nothing), the inputs it kept are let go too: the edges
+                    # lead to their creators instead.
                     if keeps_inputs:
                         if type(gys[0]) is not float:
                             f._edges = _edges_of(edges)
