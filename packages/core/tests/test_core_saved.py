@@ -254,3 +254,47 @@ def test_unchain_backward_after_backward_cuts_the_freed_graph_too():
     del h
     gc.collect()
     assert node() is None
+
+
+# --- the loop adds into the arrays a rule made, and only those ---
+
+KEPT = np.full(2, 5.0)
+
+
+class ReturnsWhatOthersHold(Function):
+    """A rule whose gradients are arrays others hold: one it keeps, a global,
+    its input's own data, and one array given twice."""
+
+    def __init__(self, which):
+        self.which = which
+
+    def forward(self, xp, x0, x1):
+        return x0 * x1
+
+    def vjp(self, xp, x0, x1, gy):
+        if self.which == "kept":
+            self.kept = np.full(2, 5.0)
+            return self.kept, self.kept * 1.0
+        if self.which == "global":
+            return KEPT, KEPT * 1.0
+        if self.which == "input":
+            return x1, x0
+        twice = gy * 2.0
+        return twice, twice
+
+
+@pytest.mark.parametrize("which", ["kept", "global", "input", "twice"])
+def test_gradients_a_rule_shares_are_never_added_into(which):
+    x = Variable(np.array([1.0, 2.0]))
+    w = Variable(np.array([3.0, 4.0]))
+    f = ReturnsWhatOthersHold(which)
+    y = plus(plus(f(x, w), Times()(x, w)), Times()(x, 2.0))  # x gets three
+    before = [np.array(a) for a in (x.data, w.data, KEPT)]
+    y.backward()
+    np.testing.assert_array_equal(x.data, before[0])
+    np.testing.assert_array_equal(w.data, before[1])
+    np.testing.assert_array_equal(KEPT, before[2])
+    if which == "kept":
+        np.testing.assert_array_equal(f.kept, [5.0, 5.0])
+    own = {"kept": 5.0, "global": 5.0, "input": w.data, "twice": 2.0}[which]
+    np.testing.assert_array_equal(x.grad, own + w.data + 2.0)

@@ -446,6 +446,7 @@ def _gradients(
     # The loop's hot names, as locals.
     ndarray, numeric_scalars, constant = np.ndarray, _NUMERIC_SCALARS, _Constant
     variable, function, f64 = Variable, Function, np.float64
+    getrefcount, fresh_refs = sys.getrefcount, _FRESH_REFS
     key: Any  # a Function, (Function, i) or a Variable
     for output, seed in starts:  # a seed is the user's, or read-only ones
         _accumulate(grads, own, _key(output), seed)
@@ -535,6 +536,7 @@ def _gradients(
                             key = _key(edge)
                         d = edge._d
                         shape = () if type(d) is float else d.shape
+                    fresh = False  # (set for arrays below)
                     if create_graph:
                         gx = as_variable(gx)
                         if gx.shape != shape:
@@ -546,20 +548,41 @@ def _gradients(
                         if type(gx) is ndarray:
                             if gx.dtype.kind not in _NUMERIC_KINDS:
                                 raise _not_numeric(f, gx)
+                            # An array the rule made, which nobody else holds:
+                            # it owns its memory, and only the rule's result
+                            # tuple and this loop refer to it. Then it is the
+                            # loop's to add into (no copy, no allocation). Not
+                            # 0-d ones: numpy's sums of those are scalars.
+                            fresh = (
+                                gx.ndim > 0
+                                and gx.base is None
+                                and getrefcount(gx) == fresh_refs
+                            )
                         elif type(gx) not in numeric_scalars:
                             gx = _gradient_array(f, gx)
                         # Numpy scalars (0-d results) pass as they are, for
                         # speed; they become arrays when stored.
                         if gx.shape != shape:
                             gx = _summed_to_input(f, edge, shape, gx, create_graph)
+                            fresh = False
                     previous = grads.get(key)
                     if previous is None:
                         grads[key] = gx
+                        if fresh:
+                            own.add(key)
                         if c is not None and c not in seen:
                             seen.add(c)
                             pending.setdefault(c.generation, []).append(c)
                     elif key in own and previous.dtype == gx.dtype:
                         previous += gx
+                    elif (
+                        fresh
+                        and type(previous) is not float
+                        and previous.dtype == gx.dtype
+                    ):
+                        gx += previous  # (addition commutes, bit for bit)
+                        grads[key] = gx
+                        own.add(key)
                     else:
                         total = grads[key] = _added(previous, gx)
                         if type(total) is ndarray:
@@ -892,6 +915,21 @@ def as_array(x: Any, like: Sequence[np.ndarray] = ()) -> np.ndarray:
         f" int, float, complex and lists of numbers"
     )
 
+
+def _fresh_refs() -> int:
+    # The references a rule's new array has in the backward loop, counted in
+    # the loop's own construct: the rule's result tuple, zip's (it reuses one
+    # result tuple), the loop's name, getrefcount's argument. CPython 3.14
+    # borrows references on its stack, where counts may say less: no such
+    # test there (-1 matches no array).
+    if sys.version_info >= (3, 14):
+        return -1
+    for _, gx in zip((None,), (np.empty(1),)):  # noqa: B905
+        return sys.getrefcount(gx)
+    return -1
+
+
+_FRESH_REFS = _fresh_refs()
 
 _NUMBERS = frozenset((int, float))  # not bool, whose type is its own
 # The dtype a Python int or float takes beside arrays of given dtypes, by its
