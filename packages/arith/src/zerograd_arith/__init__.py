@@ -92,7 +92,8 @@ class Mul(Function):
         return x0 * x1
 
     def vjp(self, xp, x0, x1, gy):
-        return gy * x1, gy * x0
+        g0 = gy * x1
+        return g0, g0 if x1 is x0 else gy * x0  # x * x: one product, given twice
 
 
 class Div(Function):
