@@ -141,11 +141,11 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
         lines.append(f"\t{node} [label={dot_label(text)} color=orange style=filled]")
         return node
 
-    def add_freed(f: Function, i: int) -> str:
-        node = f'"{id(f)}.{i}"'
+    def add_freed(f: Function) -> str:  # f's one output, freed
+        node = f'"{id(f)}.0"'
         if node not in seen:
             seen.add(node)
-            text = _about(f._specs[i]) if verbose else ""
+            text = _about(f._specs[0]) if verbose else ""
             lines.append(
                 f'\t{node} [label={dot_label(text)} color=orange style="filled,dashed"]'
             )
@@ -166,7 +166,7 @@ def to_dot(y: Variable, verbose: bool = False) -> DotSource:
             if edge is None:  # cut by unchain_backward, its input freed
                 continue
             x = _edge_variable(edge)
-            node = add_variable(x) if x is not None else add_freed(edge, 0)
+            node = add_variable(x) if x is not None else add_freed(edge)
             lines.append(f"\t{node} -> {id(f)}")
         for ref in f.outputs:
             output = ref()
