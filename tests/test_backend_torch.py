@@ -76,8 +76,8 @@ def test_random_graphs_have_numpys_gradients(graph):
     assume(not any(name == "flip" for name, _ in graph.nodes))
     # float32 meeting float64: a 0-d float64 tensor (a constant, a 0-d leaf)
     # beside float32 ones gives float32 in PyTorch, float64 in numpy.
-    seeds = [] if graph.seed is None else [graph.seed]
-    assume(len({a.dtype for a in [*graph.leaves, *seeds]}) == 1)
+    given = [] if graph.seed is None else [graph.seed]
+    assume(len({a.dtype for a in [*graph.leaves, *given]}) == 1)
     check_random_graph(graph, to_torch)
 
 

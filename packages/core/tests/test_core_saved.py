@@ -55,7 +55,7 @@ class TwoAndThree(Function):  # two outputs, reads nothing
         return 2.0 * g0 + 3.0 * g1
 
 
-class SeedsExp(Function):  # the book's style: reads its output through a Variable
+class BookExp(Function):  # the book's style: reads its output through a Variable
     def forward(self, x):
         return np.exp(x)
 
@@ -110,7 +110,7 @@ def test_a_freed_output_a_rule_reads_serves_a_second_order():
 
 def test_an_output_an_older_style_backward_reads_is_kept_by_its_users():
     x = Variable(np.array(0.5))
-    y = plus(SeedsExp()(x), 1.0)  # Plus keeps no input, yet SeedsExp's stays
+    y = plus(BookExp()(x), 1.0)  # Plus keeps no input, yet BookExp's stays
     gc.collect()
     y.backward()
     assert x.grad == pytest.approx(np.exp(0.5), rel=1e-15)

@@ -357,7 +357,7 @@ class Variable:
             [(self, seed)],
             create_graph,
             None if retain_grad else frozenset(),
-            create_graph if retain_graph is None else retain_graph,
+            retain_graph,
         )
         for y in passed:
             g = retained.get(y)
@@ -413,7 +413,7 @@ def _gradients(
     starts: list[tuple[Variable, Any]],
     create_graph: bool,
     retain: frozenset[Variable] | None,
-    retain_graph: bool,
+    retain_graph: bool | None,
 ) -> tuple[dict[Variable, Any], list[Variable], dict[Variable, Any]]:
     """Backpropagate from (output, seed) pairs.
 
@@ -425,15 +425,20 @@ def _gradients(
     create_graph every returned gradient is an array of its own, which no op
     and no other gradient holds; with it, gradients are Variables computed by
     each op's vjp rule on zerograd's ops, recorded in a graph of their own.
+    Unless `retain_graph` (None: as create_graph), each node's saved values
+    are freed once it has run.
     """
+    if retain_graph is None:
+        retain_graph = create_graph
     # Gradients by where they go (see _key): a node's output, `f` or `(f, i)`
     # (the output itself may be freed), or a leaf Variable.
     grads: dict[Any, Any] = {}
-    # The keys whose entry in `grads` is an array this loop allocated and
-    # nobody else holds. Only those may be added into in place (a pass and an
-    # allocation saved per addition), handed to an op writable, or returned
-    # without a copy. By key, which the set keeps alive: an id() outlives its
-    # array, and a reused id once made this write into a shared one.
+    # The keys whose entry in `grads` is an array nobody else holds: a sum
+    # this loop allocated, or an array a rule has just made (`fresh`). Only
+    # those may be added into in place (a pass and an allocation saved per
+    # addition), or returned without a copy. By key, which the set keeps
+    # alive: an id() outlives its array, and a reused id once made this write
+    # into a shared one.
     own: set[Any] = set()
     passed: list[Variable] = []
     retained: dict[Variable, Any] = {}
@@ -616,7 +621,8 @@ def _gradients(
 
 
 def _accumulate(grads: dict[Any, Any], own: set[Any], key: Any, g: Any) -> None:
-    # The loop's accumulation, out of place (the seeds', the cut outputs').
+    # The loop's accumulation, out of place: the starting gradients', the cut
+    # outputs' (the loop spells out its own, with the in-place cases).
     previous = grads.get(key)
     if previous is None:
         grads[key] = g
@@ -626,6 +632,22 @@ def _accumulate(grads: dict[Any, Any], own: set[Any], key: Any, g: Any) -> None:
         own.add(key)
     else:
         own.discard(key)
+
+
+def _fresh_refs() -> int:
+    # The references a rule's new array has in the backward loop, counted in
+    # the loop's own construct: the rule's result tuple, zip's (it reuses one
+    # result tuple), the loop's name, getrefcount's argument. CPython 3.14
+    # borrows references on its stack, where counts may say less: no such
+    # test there (-1 matches no array).
+    if sys.version_info >= (3, 14):
+        return -1
+    for _, gx in zip((None,), (np.empty(1),)):  # noqa: B905
+        return sys.getrefcount(gx)
+    return -1
+
+
+_FRESH_REFS = _fresh_refs()
 
 
 def _one_per_input(f: Function, gxs: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -858,8 +880,9 @@ def grad(
             starts.append((y, as_variable(given) if create_graph else seed))
     # A constant made of a number (y.creator.inputs[1]) gets a gradient only
     # where it is asked for.
-    keep = create_graph if retain_graph is None else retain_graph
-    leaves, _, retained = _gradients(starts, create_graph, frozenset(input_list), keep)
+    leaves, _, retained = _gradients(
+        starts, create_graph, frozenset(input_list), retain_graph
+    )
     results = []
     returned: set[int] = set()  # ids of arrays `results` holds: alive, not reused
     for x in input_list:
@@ -915,21 +938,6 @@ def as_array(x: Any, like: Sequence[np.ndarray] = ()) -> np.ndarray:
         f" int, float, complex and lists of numbers"
     )
 
-
-def _fresh_refs() -> int:
-    # The references a rule's new array has in the backward loop, counted in
-    # the loop's own construct: the rule's result tuple, zip's (it reuses one
-    # result tuple), the loop's name, getrefcount's argument. CPython 3.14
-    # borrows references on its stack, where counts may say less: no such
-    # test there (-1 matches no array).
-    if sys.version_info >= (3, 14):
-        return -1
-    for _, gx in zip((None,), (np.empty(1),)):  # noqa: B905
-        return sys.getrefcount(gx)
-    return -1
-
-
-_FRESH_REFS = _fresh_refs()
 
 _NUMBERS = frozenset((int, float))  # not bool, whose type is its own
 # The dtype a Python int or float takes beside arrays of given dtypes, by its
