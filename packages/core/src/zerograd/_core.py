@@ -415,7 +415,7 @@ def _gradients(
     retain: frozenset[Variable] | None,
     retain_graph: bool | None,
 ) -> tuple[dict[Variable, Any], list[Variable], dict[Variable, Any]]:
-    """Backpropagate from (output, seed) pairs.
+    """Backpropagate from (output, starting gradient) pairs.
 
     Returns the gradients of the leaves, every intermediate Variable passed on
     the way (those still alive), and the gradients of the intermediates in
@@ -446,15 +446,17 @@ def _gradients(
     # function's inputs were made by functions of lower generations only, so a
     # bucket is complete when its turn comes: O(1) a step, where re-sorting a
     # list at every insertion (DeZero's way) costs O(n) and a heap O(log n).
+    # A node joins its bucket when its first gradient arrives; `seen` holds
+    # those whose outputs' keys cannot tell (several outputs, the starts).
     pending: dict[int, list[Function]] = {}
     seen: set[Function] = set()
     # The loop's hot names, as locals.
     ndarray, numeric_scalars, constant = np.ndarray, _NUMERIC_SCALARS, _Constant
-    variable, function, f64 = Variable, Function, np.float64
+    function, f64, tiny, inf = Function, np.float64, _TINY, _INF
     getrefcount, fresh_refs = sys.getrefcount, _FRESH_REFS
     key: Any  # a Function, (Function, i) or a Variable
-    for output, seed in starts:  # a seed is the user's, or read-only ones
-        _accumulate(grads, own, _key(output), seed)
+    for output, start in starts:  # the user's, or read-only ones
+        _accumulate(grads, own, _key(output), start)
         c = output.creator
         if c is not None and c not in seen:
             seen.add(c)
@@ -468,55 +470,48 @@ def _gradients(
             for f in pending.pop(generation, ()):
                 _, on_floats, keeps_inputs, keeps_outputs = f._flags
                 refs = f.outputs
-                single = len(refs) == 1
-                gys: list[Any] = []
-                cut = 0
-                for i, ref in enumerate(refs):
-                    key = f if single else (f, i)
-                    gy = grads.pop(key, None)
-                    owned = False
-                    if gy is not None and key in own:
-                        own.remove(key)
-                        owned = True
-                    y = ref()
-                    kept = False
+                if (
+                    len(refs) == 1
+                    and not create_graph
+                    and (
+                        (y := refs[0]()) is None
+                        or (y.creator is f and retain is not None and y not in retain)
+                    )
+                ):
+                    # Most nodes: one output, whose gradient is not asked for.
+                    gy = grads.pop(f, None)
                     if y is not None:
-                        if y.creator is not f:  # unchained: a leaf of its own
-                            cut += 1
-                            if gy is not None:
-                                _accumulate(grads, own, y, gy)
-                            gy = None
-                        else:
-                            passed.append(y)
-                            if retain is None or y in retain:
-                                kept = True
-                                if gy is not None and not owned and not create_graph:
-                                    gy = _copy(gy)
-                    if gy is None:  # an output nothing used, or one cut
-                        gy = _zeros(*f._specs[i], create_graph=create_graph)
-                    if kept:
-                        retained[y] = gy  # type: ignore[index]  # kept: y is alive
-                    if type(gy) is ndarray:
-                        # Others may hold it (Add gives one gy to both inputs,
-                        # the user a retained one): an op that writes into it
-                        # fails, always, instead of changing another gradient.
-                        gy = gy.view()
-                        gy.flags.writeable = False
+                        passed.append(y)
+                    if gy is None:  # an output nothing used
+                        gy = _zeros(*f._specs[0], create_graph=False)
+                    elif type(gy) is ndarray:
+                        own.discard(f)
+                        gy = _read_only(gy)
                     elif type(gy) is float and not on_floats:
                         gy = f64(gy)  # what numpy gives an op on arrays
-                    gys.append(gy)
-                if cut and cut == len(refs):  # every output a leaf now
-                    continue
+                    gys = None
+                else:
+                    gys = _output_gradients(
+                        f, grads, own, passed, retained, retain, create_graph
+                    )
+                    if gys is None:  # every output cut: leaves of their own now
+                        continue
+                    gy = gys[0]
                 try:
-                    gxs = _backward_graph(f, gys) if create_graph else f.backward(*gys)
+                    if gys is None:
+                        gxs = f.backward(gy)
+                    elif create_graph:
+                        gxs = _backward_graph(f, gys)
+                    else:
+                        gxs = f.backward(*gys)
                 except Exception as error:
-                    _explain(error, f, "backward", gys)
+                    _explain(error, f, "backward", [gy] if gys is None else gys)
                     raise
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
                 if anomaly:
                     found = [g for g in gxs if g is not None]
-                    _check_anomaly(f, "backward", found, gys)
+                    _check_anomaly(f, "backward", found, [gy] if gys is None else gys)
                 edges = f._edges
                 if len(gxs) != len(edges):
                     gxs = _one_per_input(f, gxs)
@@ -524,14 +519,14 @@ def _gradients(
                     if gx is None or edge is None:  # no gradient for this input
                         continue
                     # Where the gradient goes, and the shape it must have.
-                    if type(edge) is not variable and isinstance(edge, function):
+                    if isinstance(edge, function):
                         key = c = edge  # the input's creator, of one output
                         shape = c._specs[0][0]
+                    elif type(edge) is constant and (
+                        retain is None or edge not in retain
+                    ):
+                        continue  # a number made an operand, not asked for
                     else:  # the input itself
-                        if type(edge) is constant and (
-                            retain is None or edge not in retain
-                        ):
-                            continue  # a number made an operand, not asked for
                         c = edge.creator  # _key(edge), its common cases inlined
                         if c is None:
                             key = edge
@@ -542,13 +537,14 @@ def _gradients(
                         d = edge._d
                         shape = () if type(d) is float else d.shape
                     fresh = False  # (set for arrays below)
-                    if create_graph:
+                    if type(gx) is float and not shape:
+                        pass  # a 0-d float64, from a rule on floats
+                    elif create_graph:
                         gx = as_variable(gx)
                         if gx.shape != shape:
                             gx = _summed_to_input(f, edge, shape, gx, create_graph)
-                    elif type(gx) is float:  # a 0-d float64, from a rule on floats
-                        if shape:
-                            gx = _summed_to_input(f, edge, shape, np.asarray(gx), False)
+                    elif type(gx) is float:  # of an array input
+                        gx = _summed_to_input(f, edge, shape, np.asarray(gx), False)
                     else:
                         if type(gx) is ndarray:
                             if gx.dtype.kind not in _NUMERIC_KINDS:
@@ -575,9 +571,21 @@ def _gradients(
                         grads[key] = gx
                         if fresh:
                             own.add(key)
-                        if c is not None and c not in seen:
+                        # Its first gradient: the node joins its bucket.
+                        if key is not c:  # (c, i), or a leaf's
+                            if type(key) is not tuple or c in seen:
+                                continue
                             seen.add(c)
-                            pending.setdefault(c.generation, []).append(c)
+                        bucket = pending.get(c.generation)
+                        if bucket is None:
+                            pending[c.generation] = [c]
+                        else:
+                            bucket.append(c)
+                    elif type(previous) is float and type(gx) is float:
+                        total = previous + gx  # numpy's sum, where it is normal
+                        grads[key] = (
+                            total if tiny <= abs(total) < inf else _added(previous, gx)
+                        )
                     elif key in own and previous.dtype == gx.dtype:
                         previous += gx
                     elif (
@@ -601,14 +609,15 @@ def _gradients(
                     # nothing), the inputs it kept are let go too: the edges
                     # lead to their creators instead.
                     if keeps_inputs:
-                        if type(gys[0]) is not float:
+                        if type(gy) is not float:
                             f._edges = _edges_of(edges)
+                            # Nor do this loop's names hold them (the next
+                            # node's outputs would look alive, and be kept to
+                            # the end).
+                            edges = edge = d = None
                         f.inputs = _FREED
                     elif keeps_outputs:
                         f._outputs_data = _FREED
-                    # Nor do this loop's names hold them (the next node's
-                    # outputs would look alive, and be kept to the end).
-                    edges, edge, d = (), None, None
             generation -= 1
     finally:
         _enable_backprop.reset(recording)
@@ -618,6 +627,67 @@ def _gradients(
         if isinstance(x, Variable):
             leaves[x] = g if create_graph or x in own else _copy(g)
     return leaves, passed, retained
+
+
+def _output_gradients(
+    f: Function,
+    grads: dict[Any, Any],
+    own: set[Any],
+    passed: list[Variable],
+    retained: dict[Variable, Any],
+    retain: frozenset[Variable] | None,
+    create_graph: bool,
+) -> list[Any] | None:
+    # The gradients f's backward takes, one per output, taken from `grads`:
+    # the general case of the loop's (several outputs, outputs whose gradient
+    # is kept or that were cut from the graph, a graph recorded). None where
+    # every output was cut: f then has nothing to do.
+    refs = f.outputs
+    single = len(refs) == 1
+    gys: list[Any] = []
+    cut = 0
+    for i, ref in enumerate(refs):
+        key = f if single else (f, i)
+        gy = grads.pop(key, None)
+        owned = False
+        if gy is not None and key in own:
+            own.remove(key)
+            owned = True
+        y = ref()
+        kept = False
+        if y is not None:
+            if y.creator is not f:  # unchained: a leaf of its own
+                cut += 1
+                if gy is not None:
+                    _accumulate(grads, own, y, gy)
+                gy = None
+            else:
+                passed.append(y)
+                if retain is None or y in retain:
+                    kept = True
+                    if gy is not None and not owned and not create_graph:
+                        gy = _copy(gy)
+        if gy is None:  # an output nothing used, or one cut
+            gy = _zeros(*f._specs[i], create_graph=create_graph)
+        if kept:
+            retained[y] = gy  # type: ignore[index]  # kept: y is alive
+        if type(gy) is np.ndarray:
+            gy = _read_only(gy)
+        elif type(gy) is float and not f._rule_on_floats:
+            gy = np.float64(gy)  # what numpy gives an op on arrays
+        gys.append(gy)
+    if cut and cut == len(refs):
+        return None
+    return gys
+
+
+def _read_only(gy: np.ndarray) -> np.ndarray:
+    # Others may hold a gradient (Add gives one gy to both inputs, the user a
+    # retained one): an op that writes into it fails, always, instead of
+    # changing another gradient.
+    gy = gy.view()
+    gy.flags.writeable = False
+    return gy
 
 
 def _accumulate(grads: dict[Any, Any], own: set[Any], key: Any, g: Any) -> None:
