@@ -462,6 +462,10 @@ def _gradients(
             seen.add(c)
             pending.setdefault(c.generation, []).append(c)
     anomaly = _detect_anomaly.get()  # read once: a backward is checked or not
+    # Where a node of one output takes the short way below: no graph recorded,
+    # and the output's gradient not asked for.
+    plain = not create_graph and retain is not None
+    keep = retain or frozenset()  # the intermediates whose gradient is asked for
     # DeZero's rule: a backward records a graph only when one is wanted.
     recording = _enable_backprop.set(create_graph)
     try:
@@ -471,25 +475,28 @@ def _gradients(
                 _, on_floats, keeps_inputs, keeps_outputs = f._flags
                 refs = f.outputs
                 if (
-                    len(refs) == 1
-                    and not create_graph
-                    and (
-                        (y := refs[0]()) is None
-                        or (y.creator is f and retain is not None and y not in retain)
-                    )
+                    plain
+                    and len(refs) == 1
+                    and ((y := refs[0]()) is None or (y.creator is f and y not in keep))
                 ):
                     # Most nodes: one output, whose gradient is not asked for.
                     gy = grads.pop(f, None)
                     if y is not None:
                         passed.append(y)
-                    if gy is None:  # an output nothing used
+                    if type(gy) is float:
+                        if not on_floats:
+                            gy = f64(gy)  # what numpy gives an op on arrays
+                    elif gy is None:  # an output nothing used
                         gy = _zeros(*f._specs[0], create_graph=False)
                     elif type(gy) is ndarray:
                         own.discard(f)
                         gy = _read_only(gy)
-                    elif type(gy) is float and not on_floats:
-                        gy = f64(gy)  # what numpy gives an op on arrays
-                    gys = None
+                    gys = None  # (made where something reads them)
+                    try:
+                        gxs = f.backward(gy)
+                    except Exception as error:
+                        _explain(error, f, "backward", [gy])
+                        raise
                 else:
                     gys = _output_gradients(
                         f, grads, own, passed, retained, retain, create_graph
@@ -497,21 +504,19 @@ def _gradients(
                     if gys is None:  # every output cut: leaves of their own now
                         continue
                     gy = gys[0]
-                try:
-                    if gys is None:
-                        gxs = f.backward(gy)
-                    elif create_graph:
-                        gxs = _backward_graph(f, gys)
-                    else:
-                        gxs = f.backward(*gys)
-                except Exception as error:
-                    _explain(error, f, "backward", [gy] if gys is None else gys)
-                    raise
+                    try:
+                        if create_graph:
+                            gxs = _backward_graph(f, gys)
+                        else:
+                            gxs = f.backward(*gys)
+                    except Exception as error:
+                        _explain(error, f, "backward", gys)
+                        raise
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
                 if anomaly:
                     found = [g for g in gxs if g is not None]
-                    _check_anomaly(f, "backward", found, [gy] if gys is None else gys)
+                    _check_anomaly(f, "backward", found, gys or [gy])
                 edges = f._edges
                 if len(gxs) != len(edges):
                     gxs = _one_per_input(f, gxs)
@@ -522,13 +527,13 @@ def _gradients(
                     if isinstance(edge, function):
                         key = c = edge  # the input's creator, of one output
                         shape = c._specs[0][0]
-                    elif type(edge) is constant and (
-                        retain is None or edge not in retain
-                    ):
-                        continue  # a number made an operand, not asked for
                     else:  # the input itself
                         c = edge.creator  # _key(edge), its common cases inlined
                         if c is None:
+                            if type(edge) is constant and (
+                                retain is None or edge not in retain
+                            ):
+                                continue  # a number made an operand, not asked for
                             key = edge
                         elif len(c.outputs) == 1:
                             key = c
@@ -614,7 +619,7 @@ def _gradients(
                             # Nor do this loop's names hold them (the next
                             # node's outputs would look alive, and be kept to
                             # the end).
-                            edges = edge = d = None
+                            edges, edge, d = (), None, None
                         f.inputs = _FREED
                     elif keeps_outputs:
                         f._outputs_data = _FREED
@@ -1089,7 +1094,7 @@ def _number_beside(number: float, x: Variable) -> Variable:
     # Beside a 0-d float64 a Python float is float64 (NEP 50), and so is an int
     # that a float holds exactly: the constant stays a float, for the float path.
     d = x._d
-    if _is_float64_scalar(d) and (
+    if (type(d) is float or _is_float64_scalar(d)) and (
         type(number) is float or -_EXACT_INT <= number <= _EXACT_INT
     ):
         return _constant(float(number))
@@ -1124,14 +1129,16 @@ _EXACT_INT = 2**53
 _F64 = np.dtype(np.float64)
 
 
-def _computed(rule: Callable[..., Any], values: list[Any]) -> Any:
+def _computed(rule: Callable[..., Any], *values: Any) -> Any:
     """`rule(xp, *values)`: on Python floats where every value is a 0-d float64
     and the result is numpy's, else on numpy and arrays."""
-    floats: list[Any] | None = values
+    floats: Sequence[Any] | None
     for v in values:
         if type(v) is not float:  # a leaf's 0-d array, say: made floats too
             floats = _floats_of(values)
             break
+    else:
+        floats = values
     if floats is not None:
         try:
             result = rule(_floats, *floats)
@@ -1149,13 +1156,14 @@ def _computed(rule: Callable[..., Any], values: list[Any]) -> Any:
     return rule(np, *[np.array(v) if type(v) is float else v for v in values])
 
 
-def _floats_of(values: list[Any]) -> list[Any] | None:
+def _floats_of(values: tuple[Any, ...]) -> list[Any] | None:
     floats = []
     for v in values:
-        if type(v) is float:
+        t = type(v)
+        if t is float:
             floats.append(v)
-        elif _is_float64_scalar(v):
-            floats.append(float(v))
+        elif t is np.float64 or (t is np.ndarray and v.dtype is _F64 and not v.shape):
+            floats.append(float(v))  # (_is_float64_scalar, inline: W2 reads leaves)
         else:
             return None
     return floats
@@ -1175,9 +1183,10 @@ def _exact(result: Any) -> bool:
     # A numpy scalar, or several results (None: no gradient for that input).
     # Loops, not all() over a comprehension: this runs for every binary rule.
     for r in result if type(result) is tuple else (result,):
-        if r is None:
-            continue
-        if not ((type(r) is float or type(r) is np.float64) and _TINY <= abs(r) < _INF):
+        if type(r) is float or type(r) is np.float64:
+            if not _TINY <= abs(r) < _INF:
+                return False
+        elif r is not None:
             return False
     return True
 
@@ -1324,12 +1333,11 @@ class Function:
         try:
             if on_xp:
                 if n == 1:
-                    values = [inputs[0]._d]
+                    ys = _computed(self.forward, inputs[0]._d)
                 elif n == 2:
-                    values = [inputs[0]._d, inputs[1]._d]
+                    ys = _computed(self.forward, inputs[0]._d, inputs[1]._d)
                 else:
-                    values = [x._d for x in inputs]
-                ys = _computed(self.forward, values)
+                    ys = _computed(self.forward, *[x._d for x in inputs])
             elif n == 1:
                 ys = self.forward(inputs[0].data)
             elif n == 2:
@@ -1339,10 +1347,15 @@ class Function:
         except Exception as error:
             _explain(error, self, "forward", inputs)
             raise
-        if type(ys) is tuple:
+        if type(ys) is float:  # _as_output's first case, spelled out
+            y = _new_variable(Variable)
+            y._d = ys
+            y.name = y.grad = y.creator = None
+            y.generation = 0
+        elif type(ys) is tuple:
             return self._record_outputs(inputs, [_as_output(y, self) for y in ys])
-        # The one-output case of _record_outputs, spelled out.
-        y = _as_output(ys, self)
+        else:  # the one-output case of _record_outputs, spelled out below
+            y = _as_output(ys, self)
         if _detect_anomaly.get():
             _check_anomaly(self, "forward", [y], inputs)
         if _enable_backprop.get():
@@ -1515,19 +1528,20 @@ def _backward_reading_nothing(f: Function, *gys: Any) -> Any:
 
 def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
     inputs = f.inputs
-    if len(gys) == 1 and len(inputs) == 1:
-        return _computed(f.vjp, [inputs[0]._d, gys[0]])
-    if len(gys) == 1 and len(inputs) == 2:
-        return _computed(f.vjp, [inputs[0]._d, inputs[1]._d, gys[0]])
-    return _computed(f.vjp, [*[x._d for x in inputs], *gys])
+    if len(gys) == 1:
+        if len(inputs) == 1:
+            return _computed(f.vjp, inputs[0]._d, gys[0])
+        if len(inputs) == 2:
+            return _computed(f.vjp, inputs[0]._d, inputs[1]._d, gys[0])
+    return _computed(f.vjp, *[x._d for x in inputs], *gys)
 
 
 def _floats_reading_outputs(f: Function, *gys: Any) -> Any:
-    return _computed(f.vjp, [*f._outputs_data, *gys])
+    return _computed(f.vjp, *f._outputs_data, *gys)
 
 
 def _floats_reading_nothing(f: Function, *gys: Any) -> Any:
-    return _computed(f.vjp, list(gys))
+    return _computed(f.vjp, *gys)
 
 
 def _on_variables(backward: Callable[..., Any]) -> Callable[..., Any]:

@@ -180,6 +180,7 @@ def _is_attribute_name(name: object) -> bool:
 def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
     if isinstance(op, type) and issubclass(op, Function):
         cls = op
+        apply = cls.__call__  # (calling the instance costs a lookup more)
         call: Callable[..., Any]
         # One or two inputs by name, where forward says so: no tuple packed
         # and unpacked per call (`zerograd.ops.exp(x)`: 2 % of a direct call).
@@ -187,17 +188,17 @@ def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
         if arity == 1:
 
             def call(x: Any) -> Any:
-                return cls()(x)
+                return apply(cls(), x)
 
         elif arity == 2:
 
             def call(x0: Any, x1: Any) -> Any:
-                return cls()(x0, x1)
+                return apply(cls(), x0, x1)
 
         else:
 
             def call(*inputs: Any) -> Any:
-                return cls()(*inputs)
+                return apply(cls(), *inputs)
 
         call.__name__ = call.__qualname__ = name
         call.__doc__, call.__module__ = cls.__doc__, cls.__module__
@@ -228,15 +229,16 @@ def _operator_method(dunder: str, info: OpInfo) -> Any:
     function = info.function
     if isinstance(info.op, type):
         make = info.op
+        apply = make.__call__  # (calling the instance costs a lookup more)
 
         def unary(self: Variable) -> Any:
-            return make()(self)
+            return apply(make(), self)
 
         def reflected(self: Variable, other: Any) -> Any:
-            return make()(other, self)
+            return apply(make(), other, self)
 
         def binary(self: Variable, other: Any) -> Any:
-            return make()(self, other)
+            return apply(make(), self, other)
 
     else:
 
