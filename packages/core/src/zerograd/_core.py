@@ -1098,6 +1098,8 @@ def _number_beside(number: float, x: Variable) -> Variable:
         type(number) is float or -_EXACT_INT <= number <= _EXACT_INT
     ):
         return _constant(float(number))
+    if type(d) is float:  # beside a float, an int beyond 2**53 is an array
+        return _constant(_number_array(number, (_F64,)))
     if type(d) is not np.ndarray:  # another backend's array
         return _constant(_backend_constant(number, d))
     return _constant(_number_array(number, (d.dtype,)))
@@ -1332,10 +1334,29 @@ class Function:
         on_xp, _, keeps_inputs, keeps_outputs = self._flags
         try:
             if on_xp:
+                # _computed's float case spelled out for one and two inputs (a
+                # call and a loop fewer: most scalar ops); what it does not
+                # claim, _computed computes again, on arrays if need be.
                 if n == 1:
-                    ys = _computed(self.forward, inputs[0]._d)
+                    a = inputs[0]._d
+                    ys = None
+                    if type(a) is float:
+                        try:  # noqa: SIM105  (suppress() costs a context manager)
+                            ys = self.forward(_floats, a)
+                        except Exception:
+                            pass
+                    if type(ys) is not float or not _TINY <= abs(ys) < _INF:
+                        ys = _computed(self.forward, a)
                 elif n == 2:
-                    ys = _computed(self.forward, inputs[0]._d, inputs[1]._d)
+                    a, b = inputs[0]._d, inputs[1]._d
+                    ys = None
+                    if type(a) is float and type(b) is float:
+                        try:  # noqa: SIM105  (suppress() costs a context manager)
+                            ys = self.forward(_floats, a, b)
+                        except Exception:
+                            pass
+                    if type(ys) is not float or not _TINY <= abs(ys) < _INF:
+                        ys = _computed(self.forward, a, b)
                 else:
                     ys = _computed(self.forward, *[x._d for x in inputs])
             elif n == 1:
@@ -1527,12 +1548,32 @@ def _backward_reading_nothing(f: Function, *gys: Any) -> Any:
 
 
 def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
+    # As in Function.__call__, _computed's float case spelled out for one
+    # output and one or two inputs (Sin, Mul: most scalar nodes).
     inputs = f.inputs
     if len(gys) == 1:
         if len(inputs) == 1:
-            return _computed(f.vjp, inputs[0]._d, gys[0])
+            x, gy = inputs[0]._d, gys[0]
+            if type(x) is float and type(gy) is float:
+                try:
+                    gx = f.vjp(_floats, x, gy)
+                except Exception:
+                    pass
+                else:
+                    if type(gx) is float and _TINY <= abs(gx) < _INF:
+                        return gx
+            return _computed(f.vjp, x, gy)
         if len(inputs) == 2:
-            return _computed(f.vjp, inputs[0]._d, inputs[1]._d, gys[0])
+            x0, x1, gy = inputs[0]._d, inputs[1]._d, gys[0]
+            if type(x0) is float and type(x1) is float and type(gy) is float:
+                try:
+                    gxs = f.vjp(_floats, x0, x1, gy)
+                except Exception:
+                    pass
+                else:
+                    if _exact(gxs):
+                        return gxs
+            return _computed(f.vjp, x0, x1, gy)
     return _computed(f.vjp, *[x._d for x in inputs], *gys)
 
 
