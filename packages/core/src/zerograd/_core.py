@@ -1183,7 +1183,12 @@ def _is_float64_scalar(v: Any) -> bool:
 
 def _exact(result: Any) -> bool:
     # A numpy scalar, or several results (None: no gradient for that input).
-    # Loops, not all() over a comprehension: this runs for every binary rule.
+    # Loops, not all() over a comprehension: this runs for every binary rule,
+    # whose two float gradients are spelled out first.
+    if type(result) is tuple and len(result) == 2:
+        r0, r1 = result
+        if type(r0) is float and type(r1) is float:
+            return _TINY <= abs(r0) < _INF and _TINY <= abs(r1) < _INF
     for r in result if type(result) is tuple else (result,):
         if type(r) is float or type(r) is np.float64:
             if not _TINY <= abs(r) < _INF:
@@ -1368,15 +1373,18 @@ class Function:
         except Exception as error:
             _explain(error, self, "forward", inputs)
             raise
+        spec = None  # the output's _specs entry: a float's is the class's
         if type(ys) is float:  # _as_output's first case, spelled out
             y = _new_variable(Variable)
             y._d = ys
-            y.name = y.grad = y.creator = None
-            y.generation = 0
+            y.name = y.grad = None  # (creator and generation below)
         elif type(ys) is tuple:
             return self._record_outputs(inputs, [_as_output(y, self) for y in ys])
         else:  # the one-output case of _record_outputs, spelled out below
             y = _as_output(ys, self)
+            ys = y._d
+            if type(ys) is not float:
+                spec = _zeros_spec(ys)
         if _detect_anomaly.get():
             _check_anomaly(self, "forward", [y], inputs)
         if _enable_backprop.get():
@@ -1394,9 +1402,8 @@ class Function:
             # A weak reference: an output and its creator would otherwise keep
             # each other alive, and only the cyclic garbage collector frees them.
             self.outputs = (weakref.ref(y),)
-            d = y._d
-            if type(d) is not float:  # a float's is the class's
-                self._specs = (_zeros_spec(d),)
+            if spec is not None:
+                self._specs = (spec,)
             if keeps_inputs:
                 self._edges = self.inputs = inputs
             else:
@@ -1410,7 +1417,10 @@ class Function:
                 else:
                     self._edges = _edges_of(inputs)
                 if keeps_outputs:
-                    self._outputs_data = (d,)
+                    self._outputs_data = (ys,)
+        else:
+            y.creator = None
+            y.generation = 0
         return y
 
     def _record_outputs(
@@ -1582,6 +1592,14 @@ def _floats_reading_outputs(f: Function, *gys: Any) -> Any:
 
 
 def _floats_reading_nothing(f: Function, *gys: Any) -> Any:
+    if len(gys) == 1 and type(gys[0]) is float:  # (as _floats_reading_inputs)
+        try:
+            gxs = f.vjp(_floats, gys[0])
+        except Exception:
+            pass
+        else:
+            if _exact(gxs):
+                return gxs
     return _computed(f.vjp, *gys)
 
 
