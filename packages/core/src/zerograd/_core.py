@@ -1261,8 +1261,8 @@ class Function:
     `forward(xp, *xs)` computes the outputs (one, or a tuple) with operators
     and the namespace `xp`: numpy and the inputs' arrays, or, where every
     input is a 0-d float64, Python floats and `zerograd._floats`, which gives
-    numpy's results or hands the call back to numpy (forward may run twice:
-    keep it free of side effects). `forward(*xs)` without xp gets the arrays.
+    numpy's results or hands the call back to numpy (forward may then run
+    again: keep it free of side effects). `forward(*xs)` without xp gets the arrays.
     The derivative is stated once, as a rule `vjp(xp, *read, *gys)` returning
     one gradient per input (None for an input that gets none), written with
     `xp` (`xp.cos(x) * gy`) and operators. `read` is what the class attribute
