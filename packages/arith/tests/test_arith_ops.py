@@ -70,6 +70,29 @@ def test_pow_constant_exponent(shape, c):
     gradcheck(lambda v: v**c, x)
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        rng.uniform(-1e3, 1e3, size=(50,)),
+        rng.uniform(-2, 2, size=(3, 2)).astype(np.float32),
+        np.array(1.7e200),  # overflows, warning as numpy's ** does
+        np.array([3, -4]),
+    ],
+    ids=["float64", "float32", "overflow", "int"],
+)
+def test_square_is_numpys_square(data):
+    # x ** 2 squares: exactly what numpy's ** (and so the book's) gives, dtype
+    # kept; 2.0 is np.power's, which makes int arrays float.
+    with np.errstate(over="ignore"):
+        expected = data**2
+        y = Variable(data) ** 2
+    assert y.data.dtype == expected.dtype
+    np.testing.assert_array_equal(y.data, expected)
+    assert (Variable(np.array([3, -4])) ** 2.0).data.dtype == np.float64
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        Variable(np.array(1.7e200)) ** 2
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_constant_base_pow(shape):
     x = Variable(rng.uniform(-1, 1, size=shape))

@@ -1093,14 +1093,18 @@ def _backend_constant(x: Any, beside: Any) -> Any:
 def _number_beside(number: float, x: Variable) -> Variable:
     # Beside a 0-d float64 a Python float is float64 (NEP 50), and so is an int
     # that a float holds exactly: the constant stays a float, for the float path.
+    # An int beyond 2**53 is an array (a float would round it).
     d = x._d
-    if (type(d) is float or _is_float64_scalar(d)) and (
-        type(number) is float or -_EXACT_INT <= number <= _EXACT_INT
+    t = type(d)
+    if (
+        t is float
+        or (t is np.ndarray and d.dtype is _F64 and not d.shape)
+        or t is np.float64
     ):
-        return _constant(float(number))
-    if type(d) is float:  # beside a float, an int beyond 2**53 is an array
+        if type(number) is float or -_EXACT_INT <= number <= _EXACT_INT:
+            return _constant(float(number))
         return _constant(_number_array(number, (_F64,)))
-    if type(d) is not np.ndarray:  # another backend's array
+    if t is not np.ndarray:  # another backend's array
         return _constant(_backend_constant(number, d))
     return _constant(_number_array(number, (d.dtype,)))
 
@@ -1165,20 +1169,10 @@ def _floats_of(values: tuple[Any, ...]) -> list[Any] | None:
         if t is float:
             floats.append(v)
         elif t is np.float64 or (t is np.ndarray and v.dtype is _F64 and not v.shape):
-            floats.append(float(v))  # (_is_float64_scalar, inline: W2 reads leaves)
+            floats.append(float(v))  # a leaf's 0-d array, say
         else:
             return None
     return floats
-
-
-def _is_float64_scalar(v: Any) -> bool:
-    # What the float path takes: a float, numpy's float64 scalar or 0-d array.
-    t = type(v)
-    return (
-        t is float
-        or t is np.float64
-        or (t is np.ndarray and v.dtype is _F64 and not v.shape)
-    )
 
 
 def _exact(result: Any) -> bool:
@@ -1344,6 +1338,8 @@ class Function:
                 # claim, _computed computes again, on arrays if need be.
                 if n == 1:
                     a = inputs[0]._d
+                    if type(a) is np.ndarray and a.dtype is _F64 and not a.shape:
+                        a = float(a)  # a leaf's 0-d array, read as _floats_of does
                     ys = None
                     if type(a) is float:
                         try:  # noqa: SIM105  (suppress() costs a context manager)
@@ -1354,6 +1350,10 @@ class Function:
                         ys = _computed(self.forward, a)
                 elif n == 2:
                     a, b = inputs[0]._d, inputs[1]._d
+                    if type(a) is np.ndarray and a.dtype is _F64 and not a.shape:
+                        a = float(a)  # (as for one input)
+                    if type(b) is np.ndarray and b.dtype is _F64 and not b.shape:
+                        b = float(b)
                     ys = None
                     if type(a) is float and type(b) is float:
                         try:  # noqa: SIM105  (suppress() costs a context manager)
@@ -1564,6 +1564,8 @@ def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
     if len(gys) == 1:
         if len(inputs) == 1:
             x, gy = inputs[0]._d, gys[0]
+            if type(x) is np.ndarray and x.dtype is _F64 and not x.shape:
+                x = float(x)  # a leaf's 0-d array (as in Function.__call__)
             if type(x) is float and type(gy) is float:
                 try:
                     gx = f.vjp(_floats, x, gy)
@@ -1575,6 +1577,10 @@ def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
             return _computed(f.vjp, x, gy)
         if len(inputs) == 2:
             x0, x1, gy = inputs[0]._d, inputs[1]._d, gys[0]
+            if type(x0) is np.ndarray and x0.dtype is _F64 and not x0.shape:
+                x0 = float(x0)
+            if type(x1) is np.ndarray and x1.dtype is _F64 and not x1.shape:
+                x1 = float(x1)
             if type(x0) is float and type(x1) is float and type(gy) is float:
                 try:
                     gxs = f.vjp(_floats, x0, x1, gy)
