@@ -1098,7 +1098,7 @@ def _number_beside(number: float, x: Variable) -> Variable:
     t = type(d)
     if (
         t is float
-        or (t is np.ndarray and d.dtype is _F64 and not d.shape)
+        or (t is np.ndarray and d.dtype == _F64 and not d.shape)
         or t is np.float64
     ):
         if type(number) is float or -_EXACT_INT <= number <= _EXACT_INT:
@@ -1168,7 +1168,7 @@ def _floats_of(values: tuple[Any, ...]) -> list[Any] | None:
         t = type(v)
         if t is float:
             floats.append(v)
-        elif t is np.float64 or (t is np.ndarray and v.dtype is _F64 and not v.shape):
+        elif t is np.float64 or (t is np.ndarray and v.dtype == _F64 and not v.shape):
             floats.append(float(v))  # a leaf's 0-d array, say
         else:
             return None
@@ -1338,7 +1338,7 @@ class Function:
                 # claim, _computed computes again, on arrays if need be.
                 if n == 1:
                     a = inputs[0]._d
-                    if type(a) is np.ndarray and a.dtype is _F64 and not a.shape:
+                    if type(a) is np.ndarray and a.dtype == _F64 and not a.shape:
                         a = float(a)  # a leaf's 0-d array, read as _floats_of does
                     ys = None
                     if type(a) is float:
@@ -1350,9 +1350,9 @@ class Function:
                         ys = _computed(self.forward, a)
                 elif n == 2:
                     a, b = inputs[0]._d, inputs[1]._d
-                    if type(a) is np.ndarray and a.dtype is _F64 and not a.shape:
+                    if type(a) is np.ndarray and a.dtype == _F64 and not a.shape:
                         a = float(a)  # (as for one input)
-                    if type(b) is np.ndarray and b.dtype is _F64 and not b.shape:
+                    if type(b) is np.ndarray and b.dtype == _F64 and not b.shape:
                         b = float(b)
                     ys = None
                     if type(a) is float and type(b) is float:
@@ -1557,14 +1557,14 @@ def _backward_reading_nothing(f: Function, *gys: Any) -> Any:
     return f.vjp(xp, gys[0]) if len(gys) == 1 else f.vjp(xp, *gys)
 
 
-def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
+def _floats_reading_inputs(f: Function, gy: Any, *gys: Any) -> Any:
     # As in Function.__call__, _computed's float case spelled out for one
     # output and one or two inputs (Sin, Mul: most scalar nodes).
     inputs = f.inputs
-    if len(gys) == 1:
+    if not gys:
         if len(inputs) == 1:
-            x, gy = inputs[0]._d, gys[0]
-            if type(x) is np.ndarray and x.dtype is _F64 and not x.shape:
+            x = inputs[0]._d
+            if type(x) is np.ndarray and x.dtype == _F64 and not x.shape:
                 x = float(x)  # a leaf's 0-d array (as in Function.__call__)
             if type(x) is float and type(gy) is float:
                 try:
@@ -1576,10 +1576,10 @@ def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
                         return gx
             return _computed(f.vjp, x, gy)
         if len(inputs) == 2:
-            x0, x1, gy = inputs[0]._d, inputs[1]._d, gys[0]
-            if type(x0) is np.ndarray and x0.dtype is _F64 and not x0.shape:
+            x0, x1 = inputs[0]._d, inputs[1]._d
+            if type(x0) is np.ndarray and x0.dtype == _F64 and not x0.shape:
                 x0 = float(x0)
-            if type(x1) is np.ndarray and x1.dtype is _F64 and not x1.shape:
+            if type(x1) is np.ndarray and x1.dtype == _F64 and not x1.shape:
                 x1 = float(x1)
             if type(x0) is float and type(x1) is float and type(gy) is float:
                 try:
@@ -1590,23 +1590,23 @@ def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
                     if _exact(gxs):
                         return gxs
             return _computed(f.vjp, x0, x1, gy)
-    return _computed(f.vjp, *[x._d for x in inputs], *gys)
+    return _computed(f.vjp, *[x._d for x in inputs], gy, *gys)
 
 
 def _floats_reading_outputs(f: Function, *gys: Any) -> Any:
     return _computed(f.vjp, *f._outputs_data, *gys)
 
 
-def _floats_reading_nothing(f: Function, *gys: Any) -> Any:
-    if len(gys) == 1 and type(gys[0]) is float:  # (as _floats_reading_inputs)
+def _floats_reading_nothing(f: Function, gy: Any, *gys: Any) -> Any:
+    if type(gy) is float and not gys:  # (as _floats_reading_inputs)
         try:
-            gxs = f.vjp(_floats, gys[0])
+            gxs = f.vjp(_floats, gy)
         except Exception:
             pass
         else:
             if _exact(gxs):
                 return gxs
-    return _computed(f.vjp, *gys)
+    return _computed(f.vjp, gy, *gys)
 
 
 def _on_variables(backward: Callable[..., Any]) -> Callable[..., Any]:

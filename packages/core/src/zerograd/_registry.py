@@ -15,8 +15,10 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from typing import Any
 
+from zerograd._core import _NUMBERS
 from zerograd._core import Function
 from zerograd._core import Variable
+from zerograd._core import _number_beside
 
 
 class PluginError(Exception):
@@ -234,10 +236,16 @@ def _operator_method(dunder: str, info: OpInfo) -> Any:
         def unary(self: Variable) -> Any:
             return apply(make(), self)
 
+        # A Python number made the constant here, as the call would (`x * 2.0`,
+        # `1 - x`: most constants), without its search for non-Variables.
         def reflected(self: Variable, other: Any) -> Any:
+            if type(other) in _NUMBERS:
+                return apply(make(), _number_beside(other, self), self)
             return apply(make(), other, self)
 
         def binary(self: Variable, other: Any) -> Any:
+            if type(other) in _NUMBERS:
+                return apply(make(), self, _number_beside(other, self))
             return apply(make(), self, other)
 
     else:
