@@ -199,7 +199,9 @@ def pow(x: Any, c: Any) -> Variable:
     """x ** c: a Variable base with a constant exponent, or a constant base with
     a Variable exponent (`2 ** x`)."""
     if isinstance(x, Variable):
-        return Pow(_constant(c, "exponent"))(x)
+        if type(c) is not int and type(c) is not float:  # (x ** 2: checked at once)
+            c = _constant(c, "exponent")
+        return Pow(c)(x)
     return ConstantBasePow(_constant(x, "base"))(c)
 
 

@@ -1102,7 +1102,11 @@ def _number_beside(number: float, x: Variable) -> Variable:
         or t is np.float64
     ):
         if type(number) is float or -_EXACT_INT <= number <= _EXACT_INT:
-            return _constant(float(number))
+            constant = _new_variable(_Constant)  # _constant, inline: W2 has 17
+            constant._d = float(number)
+            constant.name = constant.grad = constant.creator = None
+            constant.generation = 0
+            return constant
         return _constant(_number_array(number, (_F64,)))
     if t is not np.ndarray:  # another backend's array
         return _constant(_backend_constant(number, d))
@@ -1177,12 +1181,8 @@ def _floats_of(values: tuple[Any, ...]) -> list[Any] | None:
 
 def _exact(result: Any) -> bool:
     # A numpy scalar, or several results (None: no gradient for that input).
-    # Loops, not all() over a comprehension: this runs for every binary rule,
-    # whose two float gradients are spelled out first.
-    if type(result) is tuple and len(result) == 2:
-        r0, r1 = result
-        if type(r0) is float and type(r1) is float:
-            return _TINY <= abs(r0) < _INF and _TINY <= abs(r1) < _INF
+    # (The rules' two float gradients, their common case, are spelled out
+    # where they are computed, in _floats_reading_inputs and -nothing.)
     for r in result if type(result) is tuple else (result,):
         if type(r) is float or type(r) is np.float64:
             if not _TINY <= abs(r) < _INF:
@@ -1333,20 +1333,25 @@ class Function:
         on_xp, _, keeps_inputs, keeps_outputs = self._flags
         try:
             if on_xp:
-                # _computed's float case spelled out for one and two inputs (a
-                # call and a loop fewer: most scalar ops); what it does not
-                # claim, _computed computes again, on arrays if need be.
+                # _computed spelled out for one and two inputs (a call and a
+                # loop fewer: most scalar ops). What the float path does not
+                # claim numpy computes again, on arrays, with its warnings and
+                # errors.
                 if n == 1:
                     a = inputs[0]._d
                     if type(a) is np.ndarray and a.dtype == _F64 and not a.shape:
                         a = float(a)  # a leaf's 0-d array, read as _floats_of does
-                    ys = None
                     if type(a) is float:
-                        try:  # noqa: SIM105  (suppress() costs a context manager)
+                        try:
                             ys = self.forward(_floats, a)
+                            claimed = (
+                                type(ys) is float and _TINY <= abs(ys) < _INF
+                            ) or _exact(ys)
                         except Exception:
-                            pass
-                    if type(ys) is not float or not _TINY <= abs(ys) < _INF:
+                            claimed = False
+                        if not claimed:
+                            ys = self.forward(np, np.array(a))
+                    else:
                         ys = _computed(self.forward, a)
                 elif n == 2:
                     a, b = inputs[0]._d, inputs[1]._d
@@ -1354,13 +1359,17 @@ class Function:
                         a = float(a)  # (as for one input)
                     if type(b) is np.ndarray and b.dtype == _F64 and not b.shape:
                         b = float(b)
-                    ys = None
                     if type(a) is float and type(b) is float:
-                        try:  # noqa: SIM105  (suppress() costs a context manager)
+                        try:
                             ys = self.forward(_floats, a, b)
+                            claimed = (
+                                type(ys) is float and _TINY <= abs(ys) < _INF
+                            ) or _exact(ys)
                         except Exception:
-                            pass
-                    if type(ys) is not float or not _TINY <= abs(ys) < _INF:
+                            claimed = False
+                        if not claimed:
+                            ys = self.forward(np, np.array(a), np.array(b))
+                    else:
                         ys = _computed(self.forward, a, b)
                 else:
                     ys = _computed(self.forward, *[x._d for x in inputs])
@@ -1572,8 +1581,9 @@ def _floats_reading_inputs(f: Function, gy: Any, *gys: Any) -> Any:
                 except Exception:
                     pass
                 else:
-                    if type(gx) is float and _TINY <= abs(gx) < _INF:
+                    if (type(gx) is float and _TINY <= abs(gx) < _INF) or _exact(gx):
                         return gx
+                return f.vjp(np, np.array(x), np.array(gy))  # (as in __call__)
             return _computed(f.vjp, x, gy)
         if len(inputs) == 2:
             x0, x1 = inputs[0]._d, inputs[1]._d
@@ -1587,8 +1597,18 @@ def _floats_reading_inputs(f: Function, gy: Any, *gys: Any) -> Any:
                 except Exception:
                     pass
                 else:
+                    if type(gxs) is tuple and len(gxs) == 2:  # _exact's first case
+                        g0, g1 = gxs
+                        if (
+                            type(g0) is float
+                            and type(g1) is float
+                            and _TINY <= abs(g0) < _INF
+                            and _TINY <= abs(g1) < _INF
+                        ):
+                            return gxs
                     if _exact(gxs):
                         return gxs
+                return f.vjp(np, np.array(x0), np.array(x1), np.array(gy))
             return _computed(f.vjp, x0, x1, gy)
     return _computed(f.vjp, *[x._d for x in inputs], gy, *gys)
 
@@ -1604,8 +1624,18 @@ def _floats_reading_nothing(f: Function, gy: Any, *gys: Any) -> Any:
         except Exception:
             pass
         else:
+            if type(gxs) is tuple and len(gxs) == 2:  # (as _floats_reading_inputs)
+                g0, g1 = gxs
+                if (
+                    type(g0) is float
+                    and type(g1) is float
+                    and _TINY <= abs(g0) < _INF
+                    and _TINY <= abs(g1) < _INF
+                ):
+                    return gxs
             if _exact(gxs):
                 return gxs
+        return f.vjp(np, np.array(gy))
     return _computed(f.vjp, gy, *gys)
 
 
