@@ -109,6 +109,42 @@ def test_reflected_operator_swaps_operands(registered):
     assert (np.array([2.0, 3.0]) // x).data.tolist() == [-8.0, -7.0]
 
 
+def test_an_op_with_a_call_of_its_own_is_called_through_it(registered):
+    # Operators and zerograd.ops call a plain Function class past its call's
+    # checks (and make numbers constants themselves); a class with a __call__
+    # of its own gets every call, the operands as written.
+    seen = []
+
+    class Logged(Function):
+        def __call__(self, *inputs):
+            seen.append(tuple(type(x).__name__ for x in inputs))
+            return super().__call__(*inputs)
+
+        def forward(self, x0, x1):
+            return x0 - 10 * x1
+
+        def backward(self, gy):
+            return gy, -10 * gy
+
+    class Plugin:
+        @hookimpl
+        def zerograd_register_ops(self, registry):
+            registry.add("zg_logged", Logged, operators=("__mod__", "__rmod__"))
+
+    registered(Plugin())
+    x = Variable(np.array(1.0))
+    assert (x % 2.0).data == -19.0
+    assert (3 % x).data == -7.0
+    assert (x % x).data == -9.0
+    assert zerograd.ops.zg_logged(x, x).data == -9.0
+    assert seen == [
+        ("Variable", "float"),
+        ("int", "Variable"),
+        ("Variable", "Variable"),
+        ("Variable", "Variable"),
+    ]
+
+
 def test_same_op_name_from_two_plugins_is_reached_through_each(registered):
     registered(TriplePlugin(), "first_pack")
 

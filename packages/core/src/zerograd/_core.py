@@ -1327,6 +1327,13 @@ class Function:
             if not isinstance(x, Variable):
                 inputs = _as_inputs(inputs)
                 break
+        return self._apply(inputs)
+
+    def _apply(self, inputs: tuple[Variable, ...]) -> Any:
+        # The call of a node not called before, on Variables: what the
+        # operators and zerograd.ops call directly where they know that much
+        # (`x * 2.0`: 4 % of W2, the checks above read a class attribute
+        # through the instance and loop over the inputs).
         # One and two inputs, one output spelled out: most ops, and a list, a
         # loop and a tuple fewer per call.
         n = len(inputs)

@@ -185,16 +185,23 @@ def _op_function(name: str, op: Any, where: str) -> Callable[..., Any]:
         apply = cls.__call__  # (calling the instance costs a lookup more)
         call: Callable[..., Any]
         # One or two inputs by name, where forward says so: no tuple packed
-        # and unpacked per call (`zerograd.ops.exp(x)`: 2 % of a direct call).
+        # and unpacked per call (`zerograd.ops.exp(x)`: 2 % of a direct call),
+        # and Variables called past the call's checks (as the operators are).
         arity = _fixed_arity(cls)
+        fresh = Function._apply  # (not where cls has a __call__ of its own)
+        plain = cls.__call__ is Function.__call__
         if arity == 1:
 
             def call(x: Any) -> Any:
+                if plain and isinstance(x, Variable):
+                    return fresh(cls(), (x,))
                 return apply(cls(), x)
 
         elif arity == 2:
 
             def call(x0: Any, x1: Any) -> Any:
+                if plain and isinstance(x0, Variable) and isinstance(x1, Variable):
+                    return fresh(cls(), (x0, x1))
                 return apply(cls(), x0, x1)
 
         else:
@@ -226,27 +233,31 @@ def _fixed_arity(cls: type[Function]) -> int | None:
 
 
 def _operator_method(dunder: str, info: OpInfo) -> Any:
-    # For a Function class the method makes the node itself, rather than call
-    # the op's wrapper: `x + y` then costs what `Add()(x, y)` costs.
+    # For a Function class the method makes the node itself and, where it
+    # knows the operands are Variables, calls it past the call's checks
+    # (Function._apply), a Python number made its constant here (`x * 2.0`,
+    # `1 - x`: most constants): `x + y` costs less than `Add()(x, y)`. A class
+    # with a __call__ of its own, and an op that is a function, are called
+    # through the op's function.
     function = info.function
-    if isinstance(info.op, type):
-        make = info.op
-        apply = make.__call__  # (calling the instance costs a lookup more)
+    make = info.op
+    if isinstance(make, type) and make.__call__ is Function.__call__:
+        apply = Function._apply
 
         def unary(self: Variable) -> Any:
-            return apply(make(), self)
+            return apply(make(), (self,))
 
-        # A Python number made the constant here, as the call would (`x * 2.0`,
-        # `1 - x`: most constants), without its search for non-Variables.
         def reflected(self: Variable, other: Any) -> Any:
             if type(other) in _NUMBERS:
-                return apply(make(), _number_beside(other, self), self)
-            return apply(make(), other, self)
+                return apply(make(), (_number_beside(other, self), self))
+            return make()(other, self)
 
         def binary(self: Variable, other: Any) -> Any:
             if type(other) in _NUMBERS:
-                return apply(make(), self, _number_beside(other, self))
-            return apply(make(), self, other)
+                return apply(make(), (self, _number_beside(other, self)))
+            if isinstance(other, Variable):
+                return apply(make(), (self, other))
+            return make()(self, other)
 
     else:
 
