@@ -1181,8 +1181,12 @@ def _floats_of(values: tuple[Any, ...]) -> list[Any] | None:
 
 def _exact(result: Any) -> bool:
     # A numpy scalar, or several results (None: no gradient for that input).
-    # (The rules' two float gradients, their common case, are spelled out
-    # where they are computed, in _floats_reading_inputs and -nothing.)
+    # Loops, not all() over a comprehension: this runs for every binary rule,
+    # whose two float gradients are spelled out first.
+    if type(result) is tuple and len(result) == 2:
+        r0, r1 = result
+        if type(r0) is float and type(r1) is float:
+            return _TINY <= abs(r0) < _INF and _TINY <= abs(r1) < _INF
     for r in result if type(result) is tuple else (result,):
         if type(r) is float or type(r) is np.float64:
             if not _TINY <= abs(r) < _INF:
@@ -1604,15 +1608,6 @@ def _floats_reading_inputs(f: Function, gy: Any, *gys: Any) -> Any:
                 except Exception:
                     pass
                 else:
-                    if type(gxs) is tuple and len(gxs) == 2:  # _exact's first case
-                        g0, g1 = gxs
-                        if (
-                            type(g0) is float
-                            and type(g1) is float
-                            and _TINY <= abs(g0) < _INF
-                            and _TINY <= abs(g1) < _INF
-                        ):
-                            return gxs
                     if _exact(gxs):
                         return gxs
                 return f.vjp(np, np.array(x0), np.array(x1), np.array(gy))
@@ -1631,15 +1626,6 @@ def _floats_reading_nothing(f: Function, gy: Any, *gys: Any) -> Any:
         except Exception:
             pass
         else:
-            if type(gxs) is tuple and len(gxs) == 2:  # (as _floats_reading_inputs)
-                g0, g1 = gxs
-                if (
-                    type(g0) is float
-                    and type(g1) is float
-                    and _TINY <= abs(g0) < _INF
-                    and _TINY <= abs(g1) < _INF
-                ):
-                    return gxs
             if _exact(gxs):
                 return gxs
         return f.vjp(np, np.array(gy))
