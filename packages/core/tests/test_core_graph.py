@@ -209,6 +209,17 @@ def test_second_backward_with_retain_grad_does_not_double_count():
     assert x.grad == 24.0  # the seeds' loop gives 36
 
 
+def test_a_backward_without_retain_grad_clears_the_ones_kept_before():
+    x = Variable(np.array(3.0))
+    t = square(x)
+    y = Scale(2.0)(t)
+    y.backward(retain_grad=True, retain_graph=True)
+    assert (y.grad, t.grad) == (1.0, 2.0)
+    y.backward()  # as DeZero: an intermediate's gradient is this call's or None
+    assert (y.grad, t.grad) == (None, None)
+    assert x.grad == 24.0
+
+
 def test_user_set_seed_gradient_is_used():
     x = Variable(np.array([1.0, 2.0]))
     y = square(x)

@@ -29,6 +29,11 @@ from zerograd._checks import _check_data
 from zerograd._checks import _explain
 from zerograd._checks import _not_numeric
 
+# numpy's module has a __getattr__, and Python 3.11 specializes no attribute
+# read on such a module: `np.ndarray` in a function is a dictionary lookup on
+# every call (38 ops of W2 read it 110 times). The hot paths read these.
+_ndarray, _float64 = np.ndarray, np.float64
+
 # --- Grad mode ---------------------------------------------------------------
 
 # A ContextVar, not a class attribute: no_grad() in one thread or asyncio task
@@ -402,7 +407,7 @@ class GradientArray(np.ndarray):
 def _stored(g: Any) -> Any:
     # A gradient as `.grad` holds it: a GradientArray viewing the array (a
     # Variable with create_graph, None for none).
-    if type(g) is np.ndarray:
+    if type(g) is _ndarray:
         return g.view(GradientArray)
     if isinstance(g, np.generic):  # numpy makes scalars of 0-d sums
         return np.asarray(g).view(GradientArray)
@@ -451,8 +456,8 @@ def _gradients(
     pending: dict[int, list[Function]] = {}
     seen: set[Function] = set()
     # The loop's hot names, as locals.
-    ndarray, numeric_scalars, constant = np.ndarray, _NUMERIC_SCALARS, _Constant
-    function, f64, tiny, inf = Function, np.float64, _TINY, _INF
+    ndarray, numeric_scalars, constant = _ndarray, _NUMERIC_SCALARS, _Constant
+    function, f64, f64_dtype, tiny, inf = Function, _float64, _F64, _TINY, _INF
     getrefcount, fresh_refs = sys.getrefcount, _FRESH_REFS
     key: Any  # a Function, (Function, i) or a Variable
     for output, start in starts:  # the user's, or read-only ones
@@ -481,22 +486,62 @@ def _gradients(
                 ):
                     # Most nodes: one output, whose gradient is not asked for.
                     gy = grads.pop(f, None)
-                    if y is not None:
-                        passed.append(y)
-                    if type(gy) is float:
-                        if not on_floats:
-                            gy = f64(gy)  # what numpy gives an op on arrays
-                    elif gy is None:  # an output nothing used
-                        gy = _zeros(*f._specs[0], create_graph=False)
-                    elif type(gy) is ndarray:
-                        own.discard(f)
-                        gy = _read_only(gy)
+                    if y is not None and y.grad is not None:
+                        passed.append(y)  # (its gradient of an earlier call goes)
+                    # A rule on floats is tried here on floats where it reads
+                    # two inputs, one or nothing (most nodes of a scalar
+                    # graph), as _computed would; what it does not claim,
+                    # backward computes.
+                    claimed = False
+                    if type(gy) is not float:
+                        if gy is None:  # an output nothing used
+                            gy = _zeros(*f._specs[0], create_graph=False)
+                        elif type(gy) is ndarray:
+                            own.discard(f)
+                            gy = _read_only(gy)
+                    elif not on_floats:
+                        gy = f64(gy)  # what numpy gives an op on arrays
+                    elif not keeps_inputs:
+                        if not keeps_outputs:
+                            try:
+                                gxs = f.vjp(_floats, gy)
+                            except Exception:
+                                pass
+                            else:
+                                claimed = _exact(gxs)
+                    elif len(inputs := f.inputs) == 2:
+                        x0, x1 = inputs[0]._d, inputs[1]._d
+                        if type(x0) is ndarray and x0.dtype == f64_dtype:
+                            x0 = float(x0) if not x0.shape else x0  # a leaf's
+                        if type(x1) is ndarray and x1.dtype == f64_dtype:
+                            x1 = float(x1) if not x1.shape else x1
+                        if type(x0) is float and type(x1) is float:
+                            try:
+                                gxs = f.vjp(_floats, x0, x1, gy)
+                            except Exception:
+                                pass
+                            else:
+                                claimed = _exact(gxs)
+                    elif len(inputs) == 1:
+                        x = inputs[0]._d
+                        if type(x) is ndarray and x.dtype == f64_dtype:
+                            x = float(x) if not x.shape else x  # a leaf's
+                        if type(x) is float:
+                            try:
+                                gxs = f.vjp(_floats, x, gy)
+                            except Exception:
+                                pass
+                            else:
+                                claimed = (
+                                    type(gxs) is float and tiny <= abs(gxs) < inf
+                                ) or _exact(gxs)
                     gys = None  # (made where something reads them)
-                    try:
-                        gxs = f.backward(gy)
-                    except Exception as error:
-                        _explain(error, f, "backward", [gy])
-                        raise
+                    if not claimed:
+                        try:
+                            gxs = f.backward(gy)
+                        except Exception as error:
+                            _explain(error, f, "backward", [gy])
+                            raise
                 else:
                     gys = _output_gradients(
                         f, grads, own, passed, retained, retain, create_graph
@@ -676,7 +721,7 @@ def _output_gradients(
             gy = _zeros(*f._specs[i], create_graph=create_graph)
         if kept:
             retained[y] = gy  # type: ignore[index]  # kept: y is alive
-        if type(gy) is np.ndarray:
+        if type(gy) is _ndarray:
             gy = _read_only(gy)
         elif type(gy) is float and not f._rule_on_floats:
             gy = np.float64(gy)  # what numpy gives an op on arrays
@@ -703,7 +748,7 @@ def _accumulate(grads: dict[Any, Any], own: set[Any], key: Any, g: Any) -> None:
         grads[key] = g
         return
     total = grads[key] = _added(previous, g)
-    if type(total) is np.ndarray:
+    if type(total) is _ndarray:
         own.add(key)
     else:
         own.discard(key)
@@ -782,7 +827,7 @@ def _ones(data: Any) -> Any:
     # peak). Never owned by the loop, so copied wherever it would be stored.
     if type(data) is float:
         return 1.0
-    if type(data) is not np.ndarray:  # another backend (a Dask array: lazy)
+    if type(data) is not _ndarray:  # another backend (a Dask array: lazy)
         xp = namespace(data)
         one = xp.ones((), dtype=data.dtype, device=_backends.device(data))
         return xp.broadcast_to(one, data.shape)
@@ -818,7 +863,7 @@ def _copy(g: Any) -> Any:
     # A gradient of its own for the user: ops may return one array for several
     # inputs, a view of another gradient, or an array they keep.
     t = type(g)
-    if t is np.ndarray or t in _NUMERIC_SCALARS or t is float:
+    if t is _ndarray or t in _NUMERIC_SCALARS or t is float:
         return np.array(g)
     return namespace(g).asarray(g, copy=True)
 
@@ -1098,8 +1143,8 @@ def _number_beside(number: float, x: Variable) -> Variable:
     t = type(d)
     if (
         t is float
-        or (t is np.ndarray and d.dtype == _F64 and not d.shape)
-        or t is np.float64
+        or (t is _ndarray and d.dtype == _F64 and not d.shape)
+        or t is _float64
     ):
         if type(number) is float or -_EXACT_INT <= number <= _EXACT_INT:
             constant = _new_variable(_Constant)  # _constant, inline: W2 has 17
@@ -1108,7 +1153,7 @@ def _number_beside(number: float, x: Variable) -> Variable:
             constant.generation = 0
             return constant
         return _constant(_number_array(number, (_F64,)))
-    if t is not np.ndarray:  # another backend's array
+    if t is not _ndarray:  # another backend's array
         return _constant(_backend_constant(number, d))
     return _constant(_number_array(number, (d.dtype,)))
 
@@ -1172,7 +1217,7 @@ def _floats_of(values: tuple[Any, ...]) -> list[Any] | None:
         t = type(v)
         if t is float:
             floats.append(v)
-        elif t is np.float64 or (t is np.ndarray and v.dtype == _F64 and not v.shape):
+        elif t is _float64 or (t is _ndarray and v.dtype == _F64 and not v.shape):
             floats.append(float(v))  # a leaf's 0-d array, say
         else:
             return None
@@ -1188,7 +1233,7 @@ def _exact(result: Any) -> bool:
         if type(r0) is float and type(r1) is float:
             return _TINY <= abs(r0) < _INF and _TINY <= abs(r1) < _INF
     for r in result if type(result) is tuple else (result,):
-        if type(r) is float or type(r) is np.float64:
+        if type(r) is float or type(r) is _float64:
             if not _TINY <= abs(r) < _INF:
                 return False
         elif r is not None:
@@ -1198,13 +1243,13 @@ def _exact(result: Any) -> bool:
 
 def _as_output(y: Any, func: Function) -> Variable:
     t = type(y)
-    if t is float or t is np.float64:  # a 0-d float64, held as a Python float
+    if t is float or t is _float64:  # a 0-d float64, held as a Python float
         output = _new_variable(Variable)
         output._d = float(y)
         output.name = output.grad = output.creator = None
         output.generation = 0
         return output
-    if t is not np.ndarray:
+    if t is not _ndarray:
         if (
             t in _NUMERIC_SCALARS
             or isinstance(y, np.ndarray)
@@ -1248,7 +1293,7 @@ def _zeros_spec(data: Any) -> tuple[Any, ...]:
     # arguments (shape, dtype, and another backend's namespace and device).
     if type(data) is float:
         return ((), _F64)
-    if type(data) is np.ndarray:
+    if type(data) is _ndarray:
         return (data.shape, data.dtype)
     return (data.shape, data.dtype, namespace(data), _backends.device(data))
 
@@ -1350,7 +1395,7 @@ class Function:
                 # errors.
                 if n == 1:
                     a = inputs[0]._d
-                    if type(a) is np.ndarray and a.dtype == _F64 and not a.shape:
+                    if type(a) is _ndarray and a.dtype == _F64 and not a.shape:
                         a = float(a)  # a leaf's 0-d array, read as _floats_of does
                     if type(a) is float:
                         try:
@@ -1366,9 +1411,9 @@ class Function:
                         ys = _computed(self.forward, a)
                 elif n == 2:
                     a, b = inputs[0]._d, inputs[1]._d
-                    if type(a) is np.ndarray and a.dtype == _F64 and not a.shape:
+                    if type(a) is _ndarray and a.dtype == _F64 and not a.shape:
                         a = float(a)  # (as for one input)
-                    if type(b) is np.ndarray and b.dtype == _F64 and not b.shape:
+                    if type(b) is _ndarray and b.dtype == _F64 and not b.shape:
                         b = float(b)
                     if type(a) is float and type(b) is float:
                         try:
@@ -1557,7 +1602,7 @@ def _takes_xp(forward: Any) -> bool:
 def _backward_reading_inputs(f: Function, *gys: Any) -> Any:
     inputs = f.inputs
     gy = gys[0]
-    xp = np if type(gy) is np.ndarray else namespace(*gys)
+    xp = np if type(gy) is _ndarray else namespace(*gys)
     if len(gys) == 1:
         if len(inputs) == 1:
             return f.vjp(xp, inputs[0].data, gy)
@@ -1567,69 +1612,28 @@ def _backward_reading_inputs(f: Function, *gys: Any) -> Any:
 
 
 def _backward_reading_outputs(f: Function, *gys: Any) -> Any:
-    xp = np if type(gys[0]) is np.ndarray else namespace(*gys)
+    xp = np if type(gys[0]) is _ndarray else namespace(*gys)
     outputs = [np.array(y) if type(y) is float else y for y in f._outputs_data]
     return f.vjp(xp, *outputs, *gys)
 
 
 def _backward_reading_nothing(f: Function, *gys: Any) -> Any:
-    xp = np if type(gys[0]) is np.ndarray else namespace(*gys)
+    xp = np if type(gys[0]) is _ndarray else namespace(*gys)
     return f.vjp(xp, gys[0]) if len(gys) == 1 else f.vjp(xp, *gys)
 
 
-def _floats_reading_inputs(f: Function, gy: Any, *gys: Any) -> Any:
-    # As in Function.__call__, _computed's float case spelled out for one
-    # output and one or two inputs (Sin, Mul: most scalar nodes).
-    inputs = f.inputs
-    if not gys:
-        if len(inputs) == 1:
-            x = inputs[0]._d
-            if type(x) is np.ndarray and x.dtype == _F64 and not x.shape:
-                x = float(x)  # a leaf's 0-d array (as in Function.__call__)
-            if type(x) is float and type(gy) is float:
-                try:
-                    gx = f.vjp(_floats, x, gy)
-                except Exception:
-                    pass
-                else:
-                    if (type(gx) is float and _TINY <= abs(gx) < _INF) or _exact(gx):
-                        return gx
-                return f.vjp(np, np.array(x), np.array(gy))  # (as in __call__)
-            return _computed(f.vjp, x, gy)
-        if len(inputs) == 2:
-            x0, x1 = inputs[0]._d, inputs[1]._d
-            if type(x0) is np.ndarray and x0.dtype == _F64 and not x0.shape:
-                x0 = float(x0)
-            if type(x1) is np.ndarray and x1.dtype == _F64 and not x1.shape:
-                x1 = float(x1)
-            if type(x0) is float and type(x1) is float and type(gy) is float:
-                try:
-                    gxs = f.vjp(_floats, x0, x1, gy)
-                except Exception:
-                    pass
-                else:
-                    if _exact(gxs):
-                        return gxs
-                return f.vjp(np, np.array(x0), np.array(x1), np.array(gy))
-            return _computed(f.vjp, x0, x1, gy)
-    return _computed(f.vjp, *[x._d for x in inputs], gy, *gys)
+def _floats_reading_inputs(f: Function, *gys: Any) -> Any:
+    # The backward loop tries the rule on floats itself for most nodes (one
+    # output, one or two inputs): this is the general case, and its fallback.
+    return _computed(f.vjp, *[x._d for x in f.inputs], *gys)
 
 
 def _floats_reading_outputs(f: Function, *gys: Any) -> Any:
     return _computed(f.vjp, *f._outputs_data, *gys)
 
 
-def _floats_reading_nothing(f: Function, gy: Any, *gys: Any) -> Any:
-    if type(gy) is float and not gys:  # (as _floats_reading_inputs)
-        try:
-            gxs = f.vjp(_floats, gy)
-        except Exception:
-            pass
-        else:
-            if _exact(gxs):
-                return gxs
-        return f.vjp(np, np.array(gy))
-    return _computed(f.vjp, gy, *gys)
+def _floats_reading_nothing(f: Function, *gys: Any) -> Any:
+    return _computed(f.vjp, *gys)
 
 
 def _on_variables(backward: Callable[..., Any]) -> Callable[..., Any]:

@@ -29,47 +29,52 @@ class Inexact(ArithmeticError):
 # numpy's own function on a Python float runs the loop its arrays run (its
 # float64 exp, log and tanh differ from math's in the last bit on some CPUs),
 # inside a domain where it cannot warn.
+# (Read once here: numpy's module has a __getattr__, and Python 3.11 specializes
+# no attribute read on such a module, so `np.sin` in a function would be a
+# dictionary lookup on every call.)
+_np_sin, _np_cos, _np_tanh, _np_tan = np.sin, np.cos, np.tanh, np.tan
+_np_arctan, _np_exp, _np_log, _np_power = np.arctan, np.exp, np.log, np.power
 
 
 def sin(x: float) -> float:
     if _TINY <= abs(x) < _INF:  # near 0, numpy reports a subnormal result
-        return float(np.sin(x))
+        return float(_np_sin(x))
     raise Inexact
 
 
 def cos(x: float) -> float:
     if -_INF < x < _INF:
-        return float(np.cos(x))
+        return float(_np_cos(x))
     raise Inexact
 
 
 def tanh(x: float) -> float:
     if _TINY <= abs(x) < _INF:  # near 0, numpy reports a subnormal result
-        return float(np.tanh(x))
+        return float(_np_tanh(x))
     raise Inexact
 
 
 def tan(x: float) -> float:
     if _TINY <= abs(x) < _INF:  # finite: tan of a float64 never overflows
-        return float(np.tan(x))
+        return float(_np_tan(x))
     raise Inexact
 
 
 def arctan(x: float) -> float:
     if _TINY <= abs(x) < _INF:
-        return float(np.arctan(x))
+        return float(_np_arctan(x))
     raise Inexact
 
 
 def exp(x: float) -> float:
     if -708.0 < x < 709.0:  # neither overflow nor a subnormal result
-        return float(np.exp(x))
+        return float(_np_exp(x))
     raise Inexact
 
 
 def log(x: float) -> float:
     if 0.0 < x < _INF:
-        return float(np.log(x))
+        return float(_np_log(x))
     raise Inexact
 
 
@@ -87,5 +92,5 @@ def pow(x: float, c: Any) -> float:
         raise Inexact
     check = x**c
     if type(check) is float and 1e-300 < abs(check) < 1e300:
-        return float(np.power(x, c))
+        return float(_np_power(x, c))
     raise Inexact
