@@ -102,11 +102,21 @@ def test_a_constant_made_of_a_number_gets_no_gradient_and_is_a_leaf():
     y = mul(x, 3.0)
     constant = y.creator.inputs[1]
     assert isinstance(constant, Variable)
-    assert constant.creator is None and constant.generation == 0
+    # A leaf of generation -1, before the others' 0: that is how the backward
+    # loop knows it (a Variable, not a subclass).
+    assert type(constant) is Variable
+    assert constant.creator is None and constant.generation == -1
     y.backward()
     assert constant.grad is None
     assert x.grad == 3.0
     assert zerograd.grad(mul(x, 3.0), x) == 3.0
+
+
+def test_a_node_of_constants_only_gives_the_gradient_asked_for():
+    y = mul(2.0, 3.0)
+    assert (y.generation, y.creator.generation) == (0, -1)
+    a, b = y.creator.inputs
+    assert zerograd.grad(y, [a, b]) == (3.0, 2.0)
 
 
 def test_a_constant_asked_for_gets_its_true_gradient():

@@ -253,10 +253,10 @@ def _operator_method(dunder: str, info: OpInfo) -> Any:
             return make()(other, self)
 
         def binary(self: Variable, other: Any) -> Any:
-            if type(other) in _NUMBERS:
-                return apply(make(), (self, _number_beside(other, self)))
             if isinstance(other, Variable):
                 return apply(make(), (self, other))
+            if type(other) in _NUMBERS:
+                return apply(make(), (self, _number_beside(other, self)))
             return make()(self, other)
 
     else:
