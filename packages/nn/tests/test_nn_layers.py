@@ -191,7 +191,7 @@ def test_mlp_is_sigmoid_between_linears():
 
 
 def test_mlp_takes_another_activation():
-    model = nn.MLP((3, 1), activation=ops.relu)
+    model = nn.MLP((3, 1), activation=ops.elementwise.relu)
     x = np.random.default_rng(3).standard_normal((4, 2)).astype(np.float32)
     y = model(x)
     l0, l1 = model.layers
@@ -199,8 +199,40 @@ def test_mlp_takes_another_activation():
     np.testing.assert_allclose(y.data, h @ l1.W.data + l1.b.data, rtol=1e-5)
 
 
+class RivalActivations:
+    """A pack of the user's that registers sigmoid and tanh too (as the
+    activations example does): the plain names become ambiguous."""
+
+    @staticmethod
+    @zerograd.hookimpl
+    def zerograd_register_ops(registry):
+        registry.add("sigmoid", lambda x: x)
+        registry.add("tanh", lambda x: x)
+
+
+def test_mlp_rnn_and_lstm_keep_their_activations_when_another_pack_has_the_names():
+    rival = RivalActivations()
+    zerograd.register_plugin(rival, "rival_activations")
+    try:
+        with pytest.raises(zerograd.OpNotFoundError, match="choose one"):
+            ops.tanh  # noqa: B018 (the lookup is what is tested)
+        x = np.full((2, 2), 0.5, np.float32)
+        model = nn.MLP((3, 1))
+        y = model(x)
+        l0, l1 = model.layers
+        h = _sigmoid(x @ l0.W.data + l0.b.data)
+        np.testing.assert_allclose(y.data, h @ l1.W.data + l1.b.data, rtol=1e-5)
+        rnn = nn.RNN(3)
+        h = rnn(x)
+        expected = np.tanh(x @ rnn.x2h.W.data + rnn.x2h.b.data)
+        np.testing.assert_allclose(h.data, expected, rtol=1e-5)
+        assert nn.LSTM(3)(x).shape == (2, 3)
+    finally:
+        zerograd.unregister_plugin(rival)
+
+
 def test_sequential_applies_layers_and_functions_in_turn():
-    model = nn.Sequential(nn.Linear(3), ops.relu, nn.Linear(1))
+    model = nn.Sequential(nn.Linear(3), ops.elementwise.relu, nn.Linear(1))
     x = np.random.default_rng(4).standard_normal((4, 2)).astype(np.float32)
     y = model(x)
     first, last = model.l0, model.l2
@@ -798,7 +830,7 @@ class _Everything(nn.Model):
         self.lstm.reset_state()
         for step in range(ids.shape[1]):
             h = self.lstm(self.rnn(self.embed(ids[:, step])))
-        y = self.deconv(self.bn(ops.relu(self.conv(images))))
+        y = self.deconv(self.bn(ops.elementwise.relu(self.conv(images))))
         return h, y
 
 

@@ -445,9 +445,9 @@ class RNN(Layer):
 
     def forward(self, x: Any) -> Variable:
         if self.h is None:
-            h_new = zerograd.ops.tanh(self.x2h(x))
+            h_new = zerograd.ops.elementwise.tanh(self.x2h(x))
         else:
-            h_new = zerograd.ops.tanh(self.x2h(x) + self.h2h(self.h))
+            h_new = zerograd.ops.elementwise.tanh(self.x2h(x) + self.h2h(self.h))
         self.h = h_new
         return h_new
 
@@ -494,7 +494,7 @@ class LSTM(Layer):
         self.c = None
 
     def forward(self, x: Any) -> Variable:
-        ops = zerograd.ops
+        ops = zerograd.ops.elementwise  # by its pack, as MLP's sigmoid
         if self.h is None:
             f = ops.sigmoid(self.x2f(x))
             i = ops.sigmoid(self.x2i(x))

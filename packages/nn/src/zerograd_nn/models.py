@@ -51,9 +51,11 @@ class Sequential(Model):
 
 
 def sigmoid(x: Any) -> Variable:
-    """zerograd.ops.sigmoid(x), looked up when called: MLP's default activation
-    (the op comes from a plugin, loaded at first use)."""
-    return zerograd.ops.sigmoid(x)
+    """zerograd-elementwise's sigmoid(x), looked up when called: MLP's default
+    activation (the op comes from a plugin, loaded at first use). Named by its
+    pack: another pack's `sigmoid` (the activations example's) makes the plain
+    name ambiguous, and the user's choice there is not this layer's."""
+    return zerograd.ops.elementwise.sigmoid(x)
 
 
 class MLP(Model):
