@@ -16,6 +16,7 @@ Ratios are printed against the targets of docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import multiprocessing
 import os
@@ -74,6 +75,11 @@ def _timed(
     run = run or _build
     if repeat > 1:
         run(fw, f, arrays, kw)
+    # Each run starts from the same state of the cyclic garbage collector: what
+    # the runs before left in its generations would otherwise decide whether a
+    # full collection lands in this one (W5 at K=1000 read 9 or 16 ms). It
+    # stays on while timed: the collections a run causes are its cost.
+    gc.collect()
     start = time.perf_counter()
     for _ in range(repeat):
         run(fw, f, arrays, kw)
@@ -309,7 +315,11 @@ def w3(run: Run) -> list[str]:
     check(run.pool, run.large_names, "large", [np.linspace(-1, 1, 101)], {})
     for size in sizes:
         x = [np.linspace(-1, 1, size)]
-        times = interleaved(run.pool, run.large_names, ("large", x, {}), run.rounds)
+        # Runs in a row after one untimed (10 at 1e5, 3 at 1e6): one run alone
+        # reads the state the allocator was left in (pages to fault in again or
+        # not), 0.92-1.40x numpy at 1e5 in four runs of the suite.
+        times = interleaved(run.pool, run.large_names, ("large", x, {}), run.rounds,
+                            repeat=max(3, 10**6 // size))  # fmt: skip
         table(f"W3 large arrays, {size:.0e} float64, forward+backward", times, "ms",
               1e3, "numpy")  # fmt: skip
         targets.append(_target_vs(times, f"W3 time {size:.0e}", "numpy", 1.1))
@@ -340,11 +350,16 @@ def w5(run: Run) -> list[str]:
     for name in run.array_names:
         if name == "autograd" and not run.quick:
             continue  # tracing 16000 branches takes minutes; not a graph engine
-        task = ("time", "wide", [np.array(0.5)])
+        # Each sample runs the same number of branches (K=1000 16 times in a
+        # row): a sample of a few ms would read the host's bursts, not K.
         t = [
-            statistics.median(run.pool.ask(name, *task, {"k": k}) for _ in range(3))
+            statistics.median(
+                run.pool.ask(name, "time", "wide", [np.array(0.5)], {"k": k},
+                             ks[-1] // k)
+                for _ in range(3)
+            )
             for k in ks
-        ]
+        ]  # fmt: skip
         scaling[name] = math.log(t[-1] / t[0]) / math.log(ks[-1] / ks[0])
         print(f"  W5 {name:<20} " + "  ".join(
             f"K={k}: {v * 1e3:.1f} ms" for k, v in zip(ks, t, strict=True)
