@@ -354,7 +354,8 @@ def test_graph_prints_dot_or_writes_a_picture(tmp_path):
 @arith_elementwise
 def test_demo_prints_the_books_step_24_values():
     lines = run("demo").stdout.splitlines()
-    assert lines[0].startswith("zerograd op-packs loaded: arith (zerograd-arith 0.1.0)")
+    assert lines[0].startswith("zerograd op-packs loaded: ")
+    assert "arith (zerograd-arith 0.1.0)" in lines[0]  # (with what else is installed)
     assert lines[1:] == [
         "          sphere(1, 1) = 2.0    gradient: 2.0 2.0",
         "          matyas(1, 1) = 0.040000000000000036 gradient:"

@@ -298,3 +298,41 @@ def test_gradients_a_rule_shares_are_never_added_into(which):
         np.testing.assert_array_equal(f.kept, [5.0, 5.0])
     own = {"kept": 5.0, "global": 5.0, "input": w.data, "twice": 2.0}[which]
     np.testing.assert_array_equal(x.grad, own + w.data + 2.0)
+
+
+# --- outputs: DeZero's `f.outputs`, and what a node holds for them -----------------
+
+
+def test_outputs_are_weak_references_one_per_output():
+    x = Variable(np.array([1.0, 2.0]))
+    y = Exp()(x)
+    (ref,) = y.creator.outputs
+    assert type(y.creator.outputs) is tuple and ref() is y
+    a, b = TwoAndThree()(x)
+    f = a.creator
+    assert len(f.outputs) == 2 and f.outputs[0]() is a and f.outputs[1]() is b
+    del a
+    assert f.outputs[0]() is None and f.outputs[1]() is b  # weak: a is gone
+    node = Exp()
+    assert node.outputs == ()  # not called yet
+    node.outputs = [weakref.ref(b)]  # as the book's Function.__call__ writes them
+    assert node.outputs == (weakref.ref(b),)
+
+
+def test_a_node_of_one_output_holds_its_weak_reference_and_no_tuple():
+    # The nodes of a growing graph are what the cyclic garbage collector walks
+    # again at each full collection: W5 (K branches exp(x * c_i), summed) grew
+    # as K^1.16 with a tuple of one reference per node, K^1.08 without.
+    gc.collect()
+    before = len(gc.get_objects())
+    x = Variable(np.array(0.5))
+    y = Exp()(Times()(x, Variable(np.array(1e-3))))
+    for i in range(1, 1000):
+        y = Plus()(y, Exp()(Times()(x, Variable(np.array(1e-3 * (i % 7 + 1))))))
+    gc.collect()
+    per_branch = (len(gc.get_objects()) - before) / 1000
+    # 3 nodes, 3 weak references, 3 tuples of edges, the constant's Variable
+    assert per_branch < 10.5
+    y.backward()
+    cs = [1e-3] + [1e-3 * (i % 7 + 1) for i in range(1, 1000)]
+    assert x.grad == pytest.approx(sum(c * np.exp(0.5 * c) for c in cs), rel=1e-12)
