@@ -1573,6 +1573,8 @@ class Function:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         outputs = state.pop("_out", None)
+        legacy = state.pop("outputs", None)  # a pickle of zerograd before 35579a5
+        outputs = legacy if outputs is None else outputs
         self.__dict__.update(state)
         if outputs is not None:
             refs = [_dead if y is None else weakref.ref(y) for y in outputs]
