@@ -1379,7 +1379,7 @@ class Function:
     # (or a tuple set through `outputs`) as a tuple. Not a tuple of one: a
     # graph's nodes are what the cyclic garbage collector walks again and
     # again while the graph grows, and that tuple was 3 of a W5 branch's 13
-    # tracked objects (K=16000: 225-245 -> 195 ms, growth exponent 1.16 -> 1.08).
+    # tracked objects (W5 at K=16000: 199-249 -> 167-182 ms; docs/performance.md).
     _out: Any = None
     # The graph behind the node, one edge per input: the input, or the node
     # that made it, to send its gradient to (see _edges_of).
